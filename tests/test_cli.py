@@ -1,0 +1,154 @@
+"""End to end through the `zoo` CLI: train a tiny recipe, eval, export, predict; bad input."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+from zoo.cli import main
+
+TINY = ["--set", "model.units=4", "--set", "model.layers=1", "--set", "train.epochs=2",
+        "--set", "train.batch_size=16", "--set", "data.words=('zero', 'one', 'two')"]
+
+
+def zoo(*args, ok=True):
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def run_dir(digit_folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "tiny"
+    data_root = tmp_path_factory.mktemp("data")
+    zoo("train", "kws_gru_s_fsdd", "--data", f"fsdd:{digit_folder}", "--out", out,
+        "--data-root", data_root, *TINY)
+    return out, data_root
+
+
+def test_train_writes_a_self_contained_run(run_dir):
+    out, _ = run_dir
+    for name in ("recipe.json", "model.keras", "labels.json", "history.csv", "metrics.json",
+                 "data.json", "curves.png", "confusion_test.png"):
+        assert (out / name).is_file(), name
+    assert (out / "checkpoints").is_dir() and (out / "logs").is_dir()
+    recipe = json.loads((out / "recipe.json").read_text())
+    assert recipe["model"]["units"] == 4 and recipe["train"]["epochs"] == 2
+    assert json.loads((out / "labels.json").read_text()) == ["zero", "one", "two"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test"]["clips"] == 30 and 0.0 <= metrics["test_accuracy"] <= 1.0
+    assert len((out / "history.csv").read_text().strip().splitlines()) == 3  # header + 2 epochs
+
+
+def test_eval_on_all_clips(run_dir, digit_folder):
+    out, data_root = run_dir
+    result = json.loads(zoo("eval", out, "--data", f"fsdd:{digit_folder}", "--split", "all",
+                            "--data-root", data_root).output)
+    assert result["clips"] == 72 and set(result["per_class"]) <= {"zero", "one", "two"}
+    assert (out / "eval_fsdd_all.json").is_file() and (out / "confusion_fsdd_all.png").is_file()
+
+
+@pytest.mark.parametrize("quantize", ["none", "dynamic", "int8"])
+def test_export_tflite_checks_itself_and_predicts(run_dir, digit_folder, quantize):
+    out, data_root = run_dir
+    report = json.loads(zoo("export", out, "--format", "tflite", "--quantize", quantize,
+                            "--data-root", data_root).output)
+    path = out / "exports" / f"model_{ {'none': 'float', 'dynamic': 'dynamic', 'int8': 'int8'}[quantize]}.tflite"
+    assert report["file"] == str(path) and path.is_file()
+    assert report["clips"] == 30 and report["size_bytes"] == path.stat().st_size
+    tolerance = {"none": 1e-3, "dynamic": 0.5, "int8": 2.0}[quantize]
+    assert report["max_logit_diff"] < tolerance
+    ledger = json.loads((out / "exports" / "export.json").read_text())
+    assert path.name in ledger
+    wav = digit_folder / "1_alice_3.wav"
+    lines = zoo("predict", path, wav, "--json", "--top-k", "2").output.strip().splitlines()
+    result = json.loads(lines[0])
+    assert result["file"] == str(wav) and len(result["top"]) == 2
+    assert abs(sum(p["score"] for p in result["top"]) - 1) < 1.01
+
+
+def test_export_savedmodel_and_predict_agree_with_run(run_dir, digit_folder):
+    out, data_root = run_dir
+    report = json.loads(zoo("export", out, "--format", "savedmodel", "--data-root", data_root).output)
+    assert report["max_logit_diff"] < 1e-4 and report["accuracy"] == report["keras_accuracy"]
+    sm = out / "exports" / "saved_model"
+    from_run = json.loads(zoo("predict", out, digit_folder / "2_bob_0.wav", "--json").output)
+    from_sm = json.loads(zoo("predict", sm, digit_folder / "2_bob_0.wav", "--json").output)
+    assert from_run["top"][0]["label"] == from_sm["top"][0]["label"]
+    assert abs(from_run["top"][0]["score"] - from_sm["top"][0]["score"]) < 1e-3
+    folder = zoo("predict", out, digit_folder).output.strip().splitlines()
+    assert len(folder) == 72
+
+
+def test_resume_continues_from_the_last_checkpoint(run_dir, tmp_path):
+    out, data_root = run_dir
+    copy = tmp_path / "copy"
+    import shutil
+
+    shutil.copytree(out, copy)
+    recipe = json.loads((copy / "recipe.json").read_text())
+    recipe["train"]["epochs"] = 3
+    (copy / "recipe.json").write_text(json.dumps(recipe))
+    zoo("train", "kws_gru_s_fsdd", "--out", copy, "--resume", "--data-root", data_root)
+    rows = (copy / "history.csv").read_text().strip().splitlines()
+    assert len(rows) == 4 and rows[-1].startswith("2,")  # only epoch 3 (index 2) was added
+
+
+def test_max_seconds_stops_training(digit_folder, tmp_path):
+    out = tmp_path / "budget"
+    zoo("train", "kws_gru_s_fsdd", "--data", f"fsdd:{digit_folder}", "--out", out, "--data-root",
+        tmp_path, *TINY, "--set", "train.epochs=500", "--set", "train.max_seconds=3")
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["stopped_by_budget"] and metrics["epochs_run"] < 500
+    assert (out / "model.keras").is_file()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "kws_nope"], "unknown recipe 'kws_nope'; known recipes: "),
+    (["train", "kws_gru_s_fsdd", "--set", "train.epoch=3"], "unknown key train.epoch; valid keys:"),
+    (["train", "kws_gru_s_fsdd", "--data", "fsdd:/no/such/folder"], "/no/such/folder: fsdd data folder not found"),
+    (["train", "kws_gru_s_fsdd", "--data", "mp3s:/x"], "unknown kind 'mp3s'"),
+    (["eval", "/no/such/run"], "/no/such/run: not a run directory"),
+    (["predict", "/no/such/model.tflite", "x.wav"], "/no/such/model.tflite: no such model"),
+])
+def test_bad_input_is_one_line_and_nonzero(args, message, tmp_path):
+    result = CliRunner().invoke(main, args + (["--out", str(tmp_path / "o")] if args[0] == "train" else []))
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_predict_bad_wavs_are_reported_by_name(run_dir, digit_folder, tmp_path):
+    out, _ = run_dir
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    empty = tmp_path / "empty.wav"
+    empty.write_bytes(b"")
+    result = CliRunner().invoke(main, ["predict", str(out), str(digit_folder / "0_bob_1.wav"),
+                                       str(corrupt), str(empty)])
+    assert result.exit_code == 1
+    assert "corrupt.wav: not a readable audio file" in result.output
+    assert "empty.wav: empty file" in result.output
+    assert "0_bob_1.wav:" in result.output and "Traceback" not in result.output
+
+
+def test_real_process_prints_no_traceback(tmp_path):
+    wav = tmp_path / "x.wav"
+    sf.write(wav, np.zeros(800, np.float32), 8000)
+    proc = subprocess.run([sys.executable, "-m", "zoo.cli", "train", "kws_gru_s_fsdd", "--set", "train.nope=1"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: --set 'train.nope=1': unknown key")
+    assert "Traceback" not in proc.stderr
+
+
+def test_list_shows_every_recipe():
+    output = zoo("list").output
+    assert output.splitlines()[0].split()[:5] == ["name", "family", "cell", "params", "data"]
+    for name in ("kws_gru_s_fsdd", "kws_lstm_s_fsdd", "kws_crnn_m_sc12"):
+        assert name in output

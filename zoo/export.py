@@ -1,0 +1,143 @@
+"""Export a run to SavedModel or builtins-only LiteRT, then check the export.
+
+LiteRT files use builtin ops only (no Flex), so the stock `ai_edge_litert`
+interpreter and phone runtimes run them. They are converted from a SavedModel
+with a fixed batch of 1 (a dynamic batch makes recurrent loops need Flex).
+Full-integer int8 is calibrated on training clips and converted from an
+unrolled copy of the model (same weights): the converter's calibrator crashes
+on recurrent `WHILE` loops.
+
+Every export runs itself on held-out clips and records, in `export.json`
+beside it, its accuracy against the Keras model's, the largest logit
+difference, the file size and the single-clip latency.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from zoo import families, runs, runtime
+from zoo.errors import ZooError
+
+QUANT_NAMES = {"none": "float", "dynamic": "dynamic", "int8": "int8"}
+
+
+def _converter(model, signature):
+    import tensorflow as tf
+
+    tmp = tempfile.mkdtemp(prefix="zoo-export-")
+    try:
+        model.export(tmp, format="tf_saved_model", input_signature=signature, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    return converter
+
+
+def tflite_bytes(model, recipe, family, labels, quantize: str, calibration=None) -> bytes:
+    """Converts a Keras model to LiteRT flatbuffer bytes (builtin ops only)."""
+    import tensorflow as tf
+
+    signature = family.input_signature(recipe, batch=1)
+    if quantize == "int8":
+        copy = family.build(recipe, labels, unroll=True)
+        copy.set_weights(model.get_weights())
+        converter = _converter(copy, signature)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.representative_dataset = lambda: ([c[None].astype(np.float32)] for c in calibration)
+    else:
+        converter = _converter(model, signature)
+        if quantize == "dynamic":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    try:
+        return converter.convert()
+    except Exception as e:  # the converter raises ConverterError with a long MLIR dump
+        raise ZooError(f"LiteRT conversion failed: {str(e).splitlines()[0]}") from None
+
+
+def _atomic_dir(target: Path, build) -> None:
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    build(tmp)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(tmp, target)
+
+
+def _latency_ms(fn, example: np.ndarray, repeats: int = 50) -> float:
+    fn(example)  # warm up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn(example)
+        times.append(time.perf_counter() - start)
+    return round(statistics.median(times) * 1000, 3)
+
+
+def check(keras_model, exported: runtime.Loaded, x: np.ndarray, y: np.ndarray) -> dict:
+    """Accuracy of the export and of the Keras model on the same clips, and their gap."""
+    ref = np.concatenate([np.asarray(keras_model.predict_on_batch(x[i:i + 256]))
+                          for i in range(0, len(x), 256)])
+    got = exported.logits(x)
+    return {
+        "clips": int(len(y)),
+        "accuracy": round(float(np.mean(got.argmax(-1) == y)), 4),
+        "keras_accuracy": round(float(np.mean(ref.argmax(-1) == y)), 4),
+        "max_logit_diff": float(np.max(np.abs(got - ref))),
+        "agreement": round(float(np.mean(got.argmax(-1) == ref.argmax(-1))), 4),
+        "latency_ms": _latency_ms(exported.logits, x[:1]),
+        "keras_predict_latency_ms": _latency_ms(lambda b: keras_model.predict(b, verbose=0), x[:1], 20),
+    }
+
+
+def export_run(run_dir: Path, fmt: str, quantize: str = "none", out: Path | None = None,
+               data_root: Path = Path("data")) -> dict:
+    """Exports RUN as `fmt` (`savedmodel` or `tflite`), checks it, updates export.json."""
+    import tensorflow as tf
+
+    recipe, family, model = runtime.load_keras(run_dir)
+    labels = family.load_meta(Path(run_dir))
+    meta = family.export_meta(recipe, labels)
+    exports = Path(run_dir) / "exports"
+    x, y = family.check_data(recipe, labels, data_root)
+    if fmt == "savedmodel":
+        if quantize != "none":
+            raise ZooError("--quantize applies to --format tflite only")
+        out = Path(out or exports / "saved_model")
+        out.parent.mkdir(parents=True, exist_ok=True)
+
+        def build(tmp: Path):
+            model.export(str(tmp), format="tf_saved_model",
+                         input_signature=family.input_signature(recipe, batch=None), verbose=False)
+            runs.write_json(tmp / "zoo.json", meta)
+
+        _atomic_dir(out, build)
+        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    else:
+        out = Path(out or exports / f"model_{QUANT_NAMES[quantize]}.tflite")
+        if out.suffix != ".tflite":
+            raise ZooError(f"{out}: a LiteRT file must end in .tflite")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        calibration = family.calibration_data(recipe, labels, data_root) if quantize == "int8" else None
+        data = tflite_bytes(model, recipe, family, labels, quantize, calibration)
+        tmp = out.with_name(out.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, out)
+        runs.write_json(runtime.sidecar(out), meta)
+        size = len(data)
+    report = {"file": str(out), "format": fmt, "quantize": quantize, "size_bytes": size,
+              "tensorflow": tf.__version__}
+    report.update(check(model, runtime.load(out), x, y))
+    ledger_path = out.parent / "export.json"
+    ledger = runs.read_json(ledger_path) if ledger_path.is_file() else {}
+    ledger[out.name] = report
+    runs.write_json(ledger_path, ledger)
+    return report
+

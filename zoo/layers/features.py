@@ -1,0 +1,182 @@
+"""The audio front end as Keras layers, so trained and exported models take raw audio.
+
+The short-time Fourier transform is a strided convolution with fixed windowed
+cosine and sine kernels: it converts to LiteRT builtins (CONV_2D), quantizes
+like any convolution, and matches librosa (`center=False`, periodic Hann).
+
+Example:
+    >>> import numpy as np
+    >>> layer = AudioFeatures(sample_rate=8000, frame_length=200, frame_step=80,
+    ...                       fft_length=256, num_mel_bins=40)
+    >>> layer(np.zeros((2, 8000), "float32")).shape
+    TensorShape([2, 97, 40])
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+
+def mel_matrix(sample_rate, fft_length, num_mel_bins, fmin, fmax):
+    import librosa
+
+    return librosa.filters.mel(sr=sample_rate, n_fft=fft_length, n_mels=num_mel_bins,
+                               fmin=fmin, fmax=fmax).T.astype(np.float32)  # [bins, mels]
+
+
+def dft_kernel(frame_length, fft_length):
+    """[fft_length, 1, 2*bins] kernel: windowed cos then sin rows of the DFT."""
+    bins = fft_length // 2 + 1
+    window = np.zeros(fft_length)
+    left = (fft_length - frame_length) // 2
+    n = np.arange(frame_length)
+    window[left:left + frame_length] = 0.5 - 0.5 * np.cos(2 * np.pi * n / frame_length)
+    t = np.arange(fft_length)[:, None]
+    k = np.arange(bins)[None, :]
+    angle = 2 * np.pi * t * k / fft_length
+    kernel = np.concatenate([np.cos(angle), -np.sin(angle)], axis=1) * window[:, None]
+    return kernel[:, None, :].astype(np.float32)
+
+
+class AudioFeatures(keras.layers.Layer):
+    """Raw waveform [B, samples] -> log-mel or MFCC frames [B, frames, features].
+
+    Args:
+        sample_rate: input rate in Hz.
+        frame_length: analysis window in samples.
+        frame_step: hop in samples.
+        fft_length: FFT size (>= frame_length).
+        num_mel_bins: mel bands.
+        fmin: lowest mel frequency (Hz).
+        fmax: highest mel frequency (Hz); 0 means sample_rate / 2.
+        num_mfcc: 0 for log-mel, else the number of MFCCs (DCT-II of the log-mel, orthonormal).
+        normalize: `none`; `max`: log-mel relative to the clip's loudest bin, floored
+            at `floor_db` below it (gain-invariant, and silence always looks the
+            same); `cmvn`: per-clip mean and variance normalisation of each feature.
+        floor_db: the floor for `max` normalisation.
+    """
+
+    def __init__(self, sample_rate=16000, frame_length=400, frame_step=160, fft_length=512,
+                 num_mel_bins=40, fmin=20.0, fmax=0.0, num_mfcc=0, normalize="none",
+                 floor_db=80.0, **kwargs):
+        super().__init__(**kwargs)
+        if normalize not in ("none", "max", "cmvn"):
+            raise ValueError(f"normalize must be none, max or cmvn, got {normalize!r}")
+        self.sample_rate = sample_rate
+        self.frame_length = frame_length
+        self.frame_step = frame_step
+        self.fft_length = fft_length
+        self.num_mel_bins = num_mel_bins
+        self.fmin = fmin
+        self.fmax = fmax
+        self.num_mfcc = num_mfcc
+        self.normalize = normalize
+        self.floor_db = floor_db
+        self.bins = fft_length // 2 + 1
+        self._kernel = dft_kernel(frame_length, fft_length)
+        self._mel = mel_matrix(sample_rate, fft_length, num_mel_bins, fmin, fmax or sample_rate / 2)
+        if num_mfcc:
+            from scipy.fft import dct
+
+            self._dct = dct(np.eye(num_mel_bins), type=2, norm="ortho", axis=0).T[:, :num_mfcc].astype(np.float32)
+
+    def num_frames(self, samples: int) -> int:
+        return 1 + (samples - self.fft_length) // self.frame_step
+
+    def call(self, waveform):
+        x = ops.expand_dims(waveform, -1)
+        spec = ops.conv(x, ops.convert_to_tensor(self._kernel), strides=self.frame_step, padding="valid")
+        re, im = spec[..., : self.bins], spec[..., self.bins:]
+        power = re * re + im * im
+        mel = ops.matmul(power, ops.convert_to_tensor(self._mel))
+        logmel = ops.log(mel + 1e-6)
+        if self.normalize == "max":
+            peak = ops.max(logmel, axis=(1, 2), keepdims=True)
+            floor = self.floor_db * np.log(10.0) / 10.0  # dB -> natural log of power
+            logmel = ops.maximum(logmel - peak, -floor) / floor + 1.0  # in [0, 1]
+        if self.num_mfcc:
+            logmel = ops.matmul(logmel, ops.convert_to_tensor(self._dct))
+        if self.normalize == "cmvn":
+            mean = ops.mean(logmel, axis=1, keepdims=True)
+            std = ops.std(logmel, axis=1, keepdims=True)
+            logmel = (logmel - mean) / (std + 1e-3)
+        return logmel
+
+    def compute_output_shape(self, input_shape):
+        samples = input_shape[1]
+        frames = None if samples is None else self.num_frames(samples)
+        return (input_shape[0], frames, self.num_mfcc or self.num_mel_bins)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            sample_rate=self.sample_rate, frame_length=self.frame_length,
+            frame_step=self.frame_step, fft_length=self.fft_length,
+            num_mel_bins=self.num_mel_bins, fmin=self.fmin, fmax=self.fmax,
+            num_mfcc=self.num_mfcc, normalize=self.normalize, floor_db=self.floor_db,
+        )
+        return config
+
+
+class SpecAugment(keras.layers.Layer):
+    """Random time and frequency masks on [B, frames, features], in training only.
+
+    Args:
+        time_masks: number of time masks per example.
+        time_width: maximum width of each, in frames.
+        freq_masks: number of frequency masks per example.
+        freq_width: maximum width of each, in features.
+    """
+
+    def __init__(self, time_masks=2, time_width=10, freq_masks=2, freq_width=5, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.time_masks = time_masks
+        self.time_width = time_width
+        self.freq_masks = freq_masks
+        self.freq_width = freq_width
+        self.seed = seed
+        self._rng = keras.random.SeedGenerator(seed)
+
+    def _mask(self, shape_b, size, count, width):
+        pos = ops.arange(size, dtype="float32")[None, None, :]
+        w = keras.random.uniform((shape_b, count, 1), 0, width + 1, seed=self._rng)
+        start = keras.random.uniform((shape_b, count, 1), 0, 1, seed=self._rng) * (size - w)
+        inside = ops.logical_and(pos >= ops.floor(start), pos < ops.floor(start) + ops.floor(w))
+        return 1.0 - ops.max(ops.cast(inside, "float32"), axis=1)  # [B, size]
+
+    def call(self, x, training=False):
+        if not training or (self.time_masks == 0 and self.freq_masks == 0):
+            return x
+        b = ops.shape(x)[0]
+        frames, feats = x.shape[1], x.shape[2]
+        if self.time_masks:
+            x = x * self._mask(b, frames, self.time_masks, self.time_width)[:, :, None]
+        if self.freq_masks:
+            x = x * self._mask(b, feats, self.freq_masks, self.freq_width)[:, None, :]
+        return x
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(time_masks=self.time_masks, time_width=self.time_width,
+                      freq_masks=self.freq_masks, freq_width=self.freq_width, seed=self.seed)
+        return config
+
+
+class AttentionPooling(keras.layers.Layer):
+    """Softmax-weighted average over time of [B, T, D] -> [B, D] (one learned query)."""
+
+    def build(self, input_shape):
+        self.score = keras.layers.Dense(1, name="score")
+        self.score.build(input_shape)
+
+    def call(self, x):
+        weights = ops.softmax(self.score(x), axis=1)
+        return ops.sum(weights * x, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
+CUSTOM_OBJECTS = {cls.__name__: cls for cls in (AudioFeatures, SpecAugment, AttentionPooling)}

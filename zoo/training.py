@@ -1,0 +1,151 @@
+"""One training loop for every family: build, fit, keep the best, resume, report.
+
+Read this file top to bottom to follow a run: `train()` resolves the recipe,
+asks the family for data and a model, compiles with AdamW and a cosine
+schedule, fits with the callbacks below, then evaluates the best checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+
+from zoo import families, runs
+from zoo.recipes import Recipe
+
+
+def _max_seconds_callback(seconds: float):
+    import keras
+
+    class MaxSeconds(keras.callbacks.Callback):
+        """Stops training once `seconds` of wall-clock time have passed.
+
+        The epoch in progress ends early and is still validated, so the best
+        checkpoint reflects everything trained.
+        """
+
+        def on_train_begin(self, logs=None):
+            self.start = time.monotonic()
+            self.stopped_at = None
+
+        def on_train_batch_end(self, batch, logs=None):
+            if time.monotonic() - self.start >= seconds:
+                self.model.stop_training = True
+                self.stopped_at = time.monotonic() - self.start
+
+    return MaxSeconds()
+
+
+def _schedule(recipe: Recipe, steps_per_epoch: int):
+    import keras
+
+    t = recipe.train
+    if t.schedule == "constant":
+        return t.learning_rate
+    if t.schedule != "cosine":
+        from zoo.errors import ZooError
+
+        raise ZooError(f"train.schedule={t.schedule!r}: choose constant or cosine")
+    total = max(1, t.epochs * steps_per_epoch)
+    warmup = min(total - 1, int(t.warmup_epochs * steps_per_epoch))
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=t.learning_rate * 0.01 if warmup else t.learning_rate,
+        decay_steps=total - warmup, alpha=0.01, warmup_target=t.learning_rate if warmup else None,
+        warmup_steps=warmup)
+
+
+def plot_history(run_dir: Path) -> None:
+    """curves.png: every metric in history.csv against the epoch."""
+    import csv
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with open(run_dir / runs.HISTORY) as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return
+    names = sorted({k.removeprefix("val_") for k in rows[0] if k not in ("epoch", "learning_rate")})
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
+    epochs = [int(r["epoch"]) + 1 for r in rows]
+    for ax, name in zip(axes[0], names):
+        for key, style in ((name, "-"), (f"val_{name}", "--")):
+            if key in rows[0]:
+                ax.plot(epochs, [float(r[key]) for r in rows], style, label=key)
+        ax.set_xlabel("epoch")
+        ax.set_title(name)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(run_dir / "curves.png", dpi=100)
+    plt.close(fig)
+
+
+def train(recipe: Recipe, run_dir: Path, data_root: Path = Path("data"), resume: bool = False,
+          verbose: int | str = "auto") -> dict:
+    """Trains `recipe` into `run_dir` and returns the metrics of its best checkpoint.
+
+    Args:
+        recipe: the resolved recipe (overrides and --data applied).
+        run_dir: the run directory to create (or, with `resume`, continue).
+        data_root: where data sets are downloaded, synthesized and cached.
+        resume: continue from `run_dir/checkpoints` with the saved recipe.
+        verbose: Keras progress-bar mode.
+    """
+    import keras
+
+    run_dir = Path(run_dir)
+    recipe = families.recipe_from_json(runs.prepare(run_dir, recipe.to_dict(), resume))
+    family = families.get(recipe.family)
+    t = recipe.train
+    keras.utils.set_random_seed(t.seed)
+
+    # Data and model come from the family.
+    splits = family.datasets(recipe, Path(data_root))
+    family.save_meta(run_dir, splits.labels)
+    runs.write_json(run_dir / "data.json", splits.info)
+    steps = t.steps_per_epoch or max(1, math.floor(splits.train_size / t.batch_size))
+    model = family.build(recipe, splits.labels)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=_schedule(recipe, steps),
+                                         weight_decay=t.weight_decay,
+                                         global_clipnorm=t.clipnorm or None),
+        **family.compile_args(recipe))
+
+    # Callbacks: best checkpoint, resumable backup, history, TensorBoard, time budget.
+    best = runs.best_from_history(run_dir, family.MONITOR, family.MONITOR_MODE) if resume else None
+    budget = _max_seconds_callback(t.max_seconds) if t.max_seconds else None
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(run_dir / runs.CHECKPOINTS), delete_checkpoint=False),
+        keras.callbacks.ModelCheckpoint(str(run_dir / runs.MODEL), monitor=family.MONITOR,
+                                        mode=family.MONITOR_MODE, save_best_only=True,
+                                        initial_value_threshold=best),
+        keras.callbacks.CSVLogger(str(run_dir / runs.HISTORY), append=resume),
+        keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False, profile_batch=0),
+    ]
+    if t.patience:
+        callbacks.append(keras.callbacks.EarlyStopping(family.MONITOR, mode=family.MONITOR_MODE,
+                                                       patience=t.patience))
+    if budget:
+        callbacks.append(budget)
+    train_ds = splits.train.repeat() if t.steps_per_epoch else splits.train
+    start = time.monotonic()
+    model.fit(train_ds, validation_data=splits.validation, epochs=t.epochs,
+              steps_per_epoch=t.steps_per_epoch or None, callbacks=callbacks, verbose=verbose)
+    seconds = time.monotonic() - start
+    plot_history(run_dir)
+
+    # Report on the best checkpoint, not the last epoch.
+    best_model = keras.saving.load_model(run_dir / runs.MODEL, safe_mode=True,
+                                         custom_objects=family.custom_objects())
+    metrics = family.final_metrics(best_model, splits, run_dir)
+    metrics.update(train_seconds=round(seconds, 1), epochs_run=len(model.history.epoch) if model.history else 0,
+                   stopped_by_budget=bool(budget and budget.stopped_at),
+                   params=int(best_model.count_params()),
+                   recipe=dataclasses.asdict(recipe)["name"])
+    runs.write_json(run_dir / runs.METRICS, metrics)
+    return metrics
