@@ -29,38 +29,28 @@ from zoo.errors import ZooError
 QUANT_NAMES = {"none": "float", "dynamic": "dynamic", "int8": "int8"}
 
 
-def _converter(model, signature):
-    import tensorflow as tf
-
-    tmp = tempfile.mkdtemp(prefix="zoo-export-")
-    try:
-        model.export(tmp, format="tf_saved_model", input_signature=signature, verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    return converter
-
-
 def tflite_bytes(model, recipe, family, labels, quantize: str, calibration=None) -> bytes:
     """Converts a Keras model to LiteRT flatbuffer bytes (builtin ops only)."""
     import tensorflow as tf
 
-    signature = family.input_signature(recipe, batch=1)
     if quantize == "int8":
-        copy = family.build(recipe, labels, unroll=True)
-        copy.set_weights(model.get_weights())
-        converter = _converter(copy, signature)
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([c[None].astype(np.float32)] for c in calibration)
+        source = family.build(recipe, labels, unroll=True)
+        source.set_weights(model.get_weights())
     else:
-        converter = _converter(model, signature)
-        if quantize == "dynamic":
+        source = model
+    with tempfile.TemporaryDirectory(prefix="zoo-export-") as tmp:
+        source.export(tmp, format="tf_saved_model", input_signature=family.input_signature(recipe, batch=1),
+                      verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        if quantize in ("dynamic", "int8"):
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    try:
-        return converter.convert()
-    except Exception as e:  # the converter raises ConverterError with a long MLIR dump
-        raise ZooError(f"LiteRT conversion failed: {str(e).splitlines()[0]}") from None
+        if quantize == "int8":
+            converter.representative_dataset = lambda: ([c[None].astype(np.float32)] for c in calibration)
+        try:
+            return converter.convert()
+        except Exception as e:  # the converter raises ConverterError with a long MLIR dump
+            raise ZooError(f"LiteRT conversion failed: {str(e).splitlines()[0]}") from None
 
 
 def _atomic_dir(target: Path, build) -> None:

@@ -65,10 +65,9 @@ def simulate_channel(audio: np.ndarray, sample_rate: int, rng: np.random.Generat
         sos = signal.butter(4, [lo, hi], btype="bandpass", fs=sample_rate, output="sos")
         x = signal.sosfilt(sos, x)
     for _ in range(rng.integers(0, 3)):  # random peaking / notch equaliser bands
-        f0 = rng.uniform(150, nyq * 0.8)
-        b, a = signal.iirpeak(f0, rng.uniform(0.7, 4.0), fs=sample_rate)
-        gain = rng.uniform(-0.7, 1.5)
-        x = x + gain * signal.lfilter(b, a, x)
+        f0 = rng.uniform(150, nyq * 0.7)
+        sos = signal.tf2sos(*signal.iirpeak(f0, rng.uniform(1.5, 5.0), fs=sample_rate))
+        x = x + rng.uniform(-0.7, 1.5) * signal.sosfilt(sos, x)
     if rng.random() < 0.6:
         wet = signal.fftconvolve(x, _room_impulse(sample_rate, rng))[: len(x)]
         x = wet
@@ -80,19 +79,34 @@ def simulate_channel(audio: np.ndarray, sample_rate: int, rng: np.random.Generat
 
 
 def batch_augmenter(noise_bank: np.ndarray, shift: int, noise_prob: float,
-                    snr_db: tuple[float, float], gain_db: tuple[float, float]):
+                    snr_db: tuple[float, float], gain_db: tuple[float, float],
+                    speed: tuple[float, float] = (1.0, 1.0)):
     """Returns a tf function (audio [B, N] float32, labels) -> augmented (audio, labels).
 
-    Shift is zero-filled (no wrap-around); noise segments are cut at random
-    offsets from `noise_bank` and scaled to a random SNR against each clip.
+    Speed perturbation resamples the whole batch by one random factor (tempo
+    and pitch together) about the clip's centre; shift is zero-filled (no
+    wrap-around); noise segments are cut at random offsets from `noise_bank`
+    and scaled to a random SNR against each clip.
     """
     import tensorflow as tf
 
     bank = tf.constant(noise_bank, tf.float32)
 
+    def change_speed(audio, n):
+        factor = tf.random.uniform([], speed[0], speed[1])
+        new_n = tf.cast(tf.round(tf.cast(n, tf.float32) / factor), tf.int32)
+        resized = tf.image.resize(audio[:, :, None, None], tf.stack([new_n, 1]), method="bilinear")[:, :, 0, 0]
+        extra = new_n - n  # crop (longer) or zero-pad (shorter) about the centre
+        start = tf.maximum(extra // 2, 0)
+        resized = resized[:, start:start + n]
+        missing = n - tf.shape(resized)[1]
+        return tf.pad(resized, [[0, 0], [missing // 2, missing - missing // 2]])
+
     def augment(audio, labels):
         b = tf.shape(audio)[0]
         n = tf.shape(audio)[1]
+        if speed != (1.0, 1.0):
+            audio = tf.ensure_shape(change_speed(audio, n), audio.shape)
         if shift > 0:
             padded = tf.pad(audio, [[0, 0], [shift, shift]])
             offsets = tf.random.uniform([b], 0, 2 * shift + 1, tf.int32)

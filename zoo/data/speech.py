@@ -245,12 +245,17 @@ def _save_npz(path: Path, s: AudioSet) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class TTSSpec:
-    """What the eSpeak set speaks and how (one clip per word x voice x rate x pitch)."""
+    """What the eSpeak set speaks and how.
+
+    Each voice (with its variant) says each word `takes` times, each take at a
+    random rate and pitch drawn from the ranges.
+    """
 
     words: tuple
     voices: tuple
-    rates: tuple
-    pitches: tuple
+    takes: int = 2
+    rates: tuple = (120, 220)
+    pitches: tuple = (20, 80)
     channel_copies: int = 0  # extra copies of each clip through a random simulated channel
 
 
@@ -258,26 +263,26 @@ def synthesize(spec: TTSSpec, sample_rate: int, length: int, cache_dir: Path,
                seed: int = 0) -> AudioSet:
     """The built-in offline data set: eSpeak NG speaking `spec.words`, cached under `cache_dir`.
 
-    Each voice (with its variant) is one "speaker" for the split, so no voice is
-    in two splits. Leading and trailing silence is trimmed and the word centred.
+    Each voice is one "speaker" for the split, so no voice is in two splits.
+    Leading and trailing silence is trimmed and the word centred.
     """
     import librosa
     from tqdm.auto import tqdm
 
     from zoo.data.tts import SAMPLE_RATE, Synthesizer
 
-    key = audio_io.cache_key(dataclasses.asdict(spec), sample_rate, length, seed, 2)
+    key = audio_io.cache_key(dataclasses.asdict(spec), sample_rate, length, seed, 4)
     cache = cache_dir / f"tts-{key}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as z:
             return AudioSet(z["audio"], z["labels"], z["splits"], z["speakers"], z["noise"], [])
     synth = Synthesizer()
     rng = np.random.default_rng(seed)
-    jobs = [(w, v, r, p) for v in spec.voices for w in spec.words
-            for r in spec.rates for p in spec.pitches]
+    jobs = [(w, v) for v in spec.voices for w in spec.words for _ in range(spec.takes)]
     clips, labels, speakers = [], [], []
-    for word, voice, rate, pitch in tqdm(jobs, desc="synthesizing (eSpeak NG)", unit="clip", leave=False):
-        wav = synth.say(word, voice=voice, rate=rate, pitch=pitch,
+    for word, voice in tqdm(jobs, desc="synthesizing (eSpeak NG)", unit="clip", leave=False):
+        wav = synth.say(word, voice=voice, rate=int(rng.integers(spec.rates[0], spec.rates[1] + 1)),
+                        pitch=int(rng.integers(spec.pitches[0], spec.pitches[1] + 1)),
                         pitch_range=int(rng.integers(20, 90)))
         wav, _ = librosa.effects.trim(wav, top_db=40)
         wav = librosa.resample(wav, orig_sr=SAMPLE_RATE, target_sr=sample_rate, res_type="soxr_hq")
@@ -296,6 +301,17 @@ def synthesize(spec: TTSSpec, sample_rate: int, length: int, cache_dir: Path,
     )
     _save_npz(cache, result)
     return result
+
+
+def write_examples(aset: AudioSet, sample_rate: int, folder: Path, count: int = 1) -> None:
+    """Writes `count` test-split clips of each label as wavs (for trying `zoo predict`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for label in sorted(set(aset.labels)):
+        idx = np.flatnonzero((aset.labels == label) & (aset.splits == "test"))[:count]
+        for k, i in enumerate(idx):
+            target = folder / f"{label}_{k}.wav"
+            if not target.exists():
+                audio_io.write_wav(target, aset.audio[i].astype(np.float32) / 32768.0, sample_rate)
 
 
 def _voice_splits(voices) -> dict:

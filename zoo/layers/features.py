@@ -99,9 +99,9 @@ class AudioFeatures(keras.layers.Layer):
         if self.num_mfcc:
             logmel = ops.matmul(logmel, ops.convert_to_tensor(self._dct))
         if self.normalize == "cmvn":
-            mean = ops.mean(logmel, axis=1, keepdims=True)
-            std = ops.std(logmel, axis=1, keepdims=True)
-            logmel = (logmel - mean) / (std + 1e-3)
+            centred = logmel - ops.mean(logmel, axis=1, keepdims=True)
+            variance = ops.mean(centred * centred, axis=1, keepdims=True)
+            logmel = centred * ops.rsqrt(variance + 1e-2)  # no DIV: int8 LiteRT has none safe here
         return logmel
 
     def compute_output_shape(self, input_shape):
