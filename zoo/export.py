@@ -30,27 +30,52 @@ QUANT_NAMES = {"none": "float", "dynamic": "dynamic", "int8": "int8"}
 
 
 def tflite_bytes(model, recipe, family, labels, quantize: str, calibration=None) -> bytes:
-    """Converts a Keras model to LiteRT flatbuffer bytes (builtin ops only)."""
+    """Converts a Keras model to LiteRT flatbuffer bytes (builtin ops only).
+
+    `int8` quantizes weights and activations of everything but the layers the
+    family names in `FLOAT_LAYERS` (the audio front end: its power spectrum and
+    logarithm need more than 8 bits); those are denylisted through LiteRT's
+    quantization debugger and stay float.
+    """
     import tensorflow as tf
 
+    source = model
     if quantize == "int8":
         source = family.build(recipe, labels, unroll=True)
         source.set_weights(model.get_weights())
-    else:
-        source = model
     with tempfile.TemporaryDirectory(prefix="zoo-export-") as tmp:
         source.export(tmp, format="tf_saved_model", input_signature=family.input_signature(recipe, batch=1),
                       verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        if quantize in ("dynamic", "int8"):
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        if quantize == "int8":
-            converter.representative_dataset = lambda: ([c[None].astype(np.float32)] for c in calibration)
+
+        def converter():
+            c = tf.lite.TFLiteConverter.from_saved_model(tmp)
+            c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+            if quantize in ("dynamic", "int8"):
+                c.optimizations = [tf.lite.Optimize.DEFAULT]
+            return c
+
         try:
-            return converter.convert()
+            if quantize != "int8":
+                return converter().convert()
+            float_names = _tensor_names(tf.lite.TFLiteConverter.from_saved_model(tmp).convert(),
+                                        family.FLOAT_LAYERS)
+            c = converter()
+            samples = lambda: ([clip[None].astype(np.float32)] for clip in calibration)
+            c.representative_dataset = samples
+            debugger = tf.lite.experimental.QuantizationDebugger(
+                converter=c, debug_dataset=lambda: ([clip[None].astype(np.float32)] for clip in calibration[:8]),
+                debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=float_names))
+            return debugger.get_nondebug_quantized_model()
         except Exception as e:  # the converter raises ConverterError with a long MLIR dump
             raise ZooError(f"LiteRT conversion failed: {str(e).splitlines()[0]}") from None
+
+
+def _tensor_names(flatbuffer: bytes, layers) -> list[str]:
+    """Names of a float LiteRT model's tensors that belong to the given Keras layers."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    tensors = Interpreter(model_content=flatbuffer).get_tensor_details()
+    return [t["name"] for t in tensors if any(f"/{layer}" in t["name"] for layer in layers)]
 
 
 def _atomic_dir(target: Path, build) -> None:

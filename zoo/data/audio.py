@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,7 @@ def read_wav(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
         raise
     except Exception as e:  # soundfile raises LibsndfileError, RuntimeError, TypeError ...
         cause = str(e).splitlines()[0] if str(e) else type(e).__name__
+        cause = re.sub(r"^Error opening .*?: ", "", cause).rstrip(".")  # the path is named once
         raise ZooError(f"{path}: not a readable audio file ({cause})") from None
     if audio.shape[0] == 0:
         raise ZooError(f"{path}: no audio samples")

@@ -48,6 +48,7 @@ class KWSModel:
         num_mel_bins: mel bands; num_mfcc: 0 for log-mel features, else MFCCs.
         fmin, fmax: mel range in Hz (fmax 0 = Nyquist).
         normalize: front-end normalisation, `none`, `max` or `cmvn`.
+        floor_db: log-mel floor below the clip's peak (for `max` and `cmvn`).
         time_masks, time_width, freq_masks, freq_width: SpecAugment (training only).
     """
 
@@ -64,7 +65,8 @@ class KWSModel:
     num_mfcc: int = 0
     fmin: float = 20.0
     fmax: float = 0.0
-    normalize: str = "max"
+    normalize: str = "cmvn"
+    floor_db: float = 60.0
     time_masks: int = 2
     time_width: int = 10
     freq_masks: int = 2
@@ -180,7 +182,7 @@ def front_end(recipe: Recipe):
         sample_rate=d.sample_rate, frame_length=frame,
         frame_step=int(round(d.sample_rate * m.step_ms / 1000)), fft_length=fft,
         num_mel_bins=m.num_mel_bins, fmin=m.fmin, fmax=m.fmax, num_mfcc=m.num_mfcc,
-        normalize=m.normalize, name="features")
+        normalize=m.normalize, floor_db=m.floor_db, name="features")
 
 
 def num_samples(recipe: Recipe) -> int:
@@ -355,6 +357,7 @@ def datasets(recipe: Recipe, data_root: Path) -> Splits:
 # ----------------------------------------------------------------------------- training hooks
 
 MONITOR, MONITOR_MODE = "val_accuracy", "max"
+FLOAT_LAYERS = ("features",)  # kept in float by int8 export: log-power features need > 8 bits
 
 
 def compile_args(recipe: Recipe) -> dict:

@@ -1,8 +1,11 @@
 """The audio front end as Keras layers, so trained and exported models take raw audio.
 
-The short-time Fourier transform is a strided convolution with fixed windowed
-cosine and sine kernels: it converts to LiteRT builtins (CONV_2D), quantizes
-like any convolution, and matches librosa (`center=False`, periodic Hann).
+The short-time Fourier transform frames the signal and takes a real FFT
+(LiteRT builtin RFFT2D, no weights), matching librosa (`center=False`,
+periodic Hann). The mel projection is applied in blocks of fewer than 1,024
+weights: LiteRT's dynamic-range quantization leaves tensors that small in float,
+and quantizing the power spectrum to 8 bits (what a quantized projection does
+to its input) costs accuracy, while the recurrent layers quantize well.
 
 Example:
     >>> import numpy as np
@@ -26,18 +29,16 @@ def mel_matrix(sample_rate, fft_length, num_mel_bins, fmin, fmax):
                                fmin=fmin, fmax=fmax).T.astype(np.float32)  # [bins, mels]
 
 
-def dft_kernel(frame_length, fft_length):
-    """[fft_length, 1, 2*bins] kernel: windowed cos then sin rows of the DFT."""
-    bins = fft_length // 2 + 1
-    window = np.zeros(fft_length)
+def hann_window(frame_length, fft_length):
+    """Periodic Hann of `frame_length`, centred in `fft_length` zeros (as librosa pads it)."""
+    window = np.zeros(fft_length, np.float32)
     left = (fft_length - frame_length) // 2
     n = np.arange(frame_length)
     window[left:left + frame_length] = 0.5 - 0.5 * np.cos(2 * np.pi * n / frame_length)
-    t = np.arange(fft_length)[:, None]
-    k = np.arange(bins)[None, :]
-    angle = 2 * np.pi * t * k / fft_length
-    kernel = np.concatenate([np.cos(angle), -np.sin(angle)], axis=1) * window[:, None]
-    return kernel[:, None, :].astype(np.float32)
+    return window
+
+
+MEL_BLOCK_WEIGHTS = 1023  # below LiteRT's threshold for quantizing a weight tensor
 
 
 class AudioFeatures(keras.layers.Layer):
@@ -53,9 +54,10 @@ class AudioFeatures(keras.layers.Layer):
         fmax: highest mel frequency (Hz); 0 means sample_rate / 2.
         num_mfcc: 0 for log-mel, else the number of MFCCs (DCT-II of the log-mel, orthonormal).
         normalize: `none`; `max`: log-mel relative to the clip's loudest bin, floored
-            at `floor_db` below it (gain-invariant, and silence always looks the
-            same); `cmvn`: per-clip mean and variance normalisation of each feature.
-        floor_db: the floor for `max` normalisation.
+            at `floor_db` below it and scaled to [0, 1] (gain-invariant, and silence
+            always looks the same); `cmvn`: the same floor, then per-clip mean and
+            variance normalisation of each feature (MFCCs are taken after the floor).
+        floor_db: how far below the clip's peak the floor lies (`max` and `cmvn`).
     """
 
     def __init__(self, sample_rate=16000, frame_length=400, frame_step=160, fft_length=512,
@@ -75,8 +77,10 @@ class AudioFeatures(keras.layers.Layer):
         self.normalize = normalize
         self.floor_db = floor_db
         self.bins = fft_length // 2 + 1
-        self._kernel = dft_kernel(frame_length, fft_length)
-        self._mel = mel_matrix(sample_rate, fft_length, num_mel_bins, fmin, fmax or sample_rate / 2)
+        self._window = hann_window(frame_length, fft_length)
+        mel = mel_matrix(sample_rate, fft_length, num_mel_bins, fmin, fmax or sample_rate / 2)
+        step = max(1, MEL_BLOCK_WEIGHTS // mel.shape[0])
+        self._mel_blocks = [mel[:, i:i + step] for i in range(0, num_mel_bins, step)]
         if num_mfcc:
             from scipy.fft import dct
 
@@ -86,16 +90,19 @@ class AudioFeatures(keras.layers.Layer):
         return 1 + (samples - self.fft_length) // self.frame_step
 
     def call(self, waveform):
-        x = ops.expand_dims(waveform, -1)
-        spec = ops.conv(x, ops.convert_to_tensor(self._kernel), strides=self.frame_step, padding="valid")
-        re, im = spec[..., : self.bins], spec[..., self.bins:]
-        power = re * re + im * im
-        mel = ops.matmul(power, ops.convert_to_tensor(self._mel))
+        import tensorflow as tf  # framing and the real FFT are TensorFlow ops (RFFT2D in LiteRT)
+
+        frames = tf.signal.frame(waveform, self.fft_length, self.frame_step) * self._window
+        spectrum = tf.signal.rfft(frames)
+        power = tf.math.square(tf.math.real(spectrum)) + tf.math.square(tf.math.imag(spectrum))
+        mel = ops.concatenate([ops.matmul(power, ops.convert_to_tensor(b)) for b in self._mel_blocks], axis=-1)
         logmel = ops.log(mel + 1e-6)
-        if self.normalize == "max":
+        floor = float(self.floor_db * np.log(10.0) / 10.0)  # dB -> natural log of power (a Python float keeps float32)
+        if self.normalize != "none":  # silence, padding and noise floor all sit at peak - floor_db
             peak = ops.max(logmel, axis=(1, 2), keepdims=True)
-            floor = self.floor_db * np.log(10.0) / 10.0  # dB -> natural log of power
-            logmel = ops.maximum(logmel - peak, -floor) / floor + 1.0  # in [0, 1]
+            logmel = ops.maximum(logmel - peak, -floor)
+        if self.normalize == "max":
+            logmel = logmel / floor + 1.0  # in [0, 1]
         if self.num_mfcc:
             logmel = ops.matmul(logmel, ops.convert_to_tensor(self._dct))
         if self.normalize == "cmvn":
