@@ -48,7 +48,7 @@ def test_train_writes_a_self_contained_run(run_dir):
 def test_eval_on_all_clips(run_dir, digit_folder):
     out, data_root = run_dir
     result = json.loads(zoo("eval", out, "--data", f"fsdd:{digit_folder}", "--split", "all",
-                            "--data-root", data_root).output)
+                            "--data-root", data_root).stdout)
     assert result["clips"] == 72 and set(result["per_class"]) <= {"zero", "one", "two"}
     assert (out / "eval_fsdd_all.json").is_file() and (out / "confusion_fsdd_all.png").is_file()
 
@@ -57,7 +57,7 @@ def test_eval_on_all_clips(run_dir, digit_folder):
 def test_export_tflite_checks_itself_and_predicts(run_dir, digit_folder, quantize):
     out, data_root = run_dir
     report = json.loads(zoo("export", out, "--format", "tflite", "--quantize", quantize,
-                            "--data-root", data_root).output)
+                            "--data-root", data_root).stdout)
     path = out / "exports" / f"model_{ {'none': 'float', 'dynamic': 'dynamic', 'int8': 'int8'}[quantize]}.tflite"
     assert report["file"] == str(path) and path.is_file()
     assert report["clips"] == 30 and report["size_bytes"] == path.stat().st_size
@@ -66,7 +66,7 @@ def test_export_tflite_checks_itself_and_predicts(run_dir, digit_folder, quantiz
     ledger = json.loads((out / "exports" / "export.json").read_text())
     assert path.name in ledger
     wav = digit_folder / "1_alice_3.wav"
-    lines = zoo("predict", path, wav, "--json", "--top-k", "2").output.strip().splitlines()
+    lines = zoo("predict", path, wav, "--json", "--top-k", "2").stdout.strip().splitlines()
     result = json.loads(lines[0])
     assert result["file"] == str(wav) and len(result["top"]) == 2
     assert abs(sum(p["score"] for p in result["top"]) - 1) < 1.01
@@ -74,14 +74,14 @@ def test_export_tflite_checks_itself_and_predicts(run_dir, digit_folder, quantiz
 
 def test_export_savedmodel_and_predict_agree_with_run(run_dir, digit_folder):
     out, data_root = run_dir
-    report = json.loads(zoo("export", out, "--format", "savedmodel", "--data-root", data_root).output)
+    report = json.loads(zoo("export", out, "--format", "savedmodel", "--data-root", data_root).stdout)
     assert report["max_logit_diff"] < 1e-4 and report["accuracy"] == report["keras_accuracy"]
     sm = out / "exports" / "saved_model"
-    from_run = json.loads(zoo("predict", out, digit_folder / "2_bob_0.wav", "--json").output)
-    from_sm = json.loads(zoo("predict", sm, digit_folder / "2_bob_0.wav", "--json").output)
+    from_run = json.loads(zoo("predict", out, digit_folder / "2_bob_0.wav", "--json").stdout)
+    from_sm = json.loads(zoo("predict", sm, digit_folder / "2_bob_0.wav", "--json").stdout)
     assert from_run["top"][0]["label"] == from_sm["top"][0]["label"]
     assert abs(from_run["top"][0]["score"] - from_sm["top"][0]["score"]) < 1e-3
-    folder = zoo("predict", out, digit_folder).output.strip().splitlines()
+    folder = zoo("predict", out, digit_folder).stdout.strip().splitlines()
     assert len(folder) == 72
 
 
@@ -148,7 +148,7 @@ def test_real_process_prints_no_traceback(tmp_path):
 
 
 def test_list_shows_every_recipe():
-    output = zoo("list").output
+    output = zoo("list").stdout
     assert output.splitlines()[0].split()[:5] == ["name", "family", "cell", "params", "data"]
     for name in ("kws_gru_s_fsdd", "kws_lstm_s_fsdd", "kws_crnn_m_sc12"):
         assert name in output

@@ -19,6 +19,7 @@ import shutil
 import statistics
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -62,10 +63,13 @@ def tflite_bytes(model, recipe, family, labels, quantize: str, calibration=None)
             c = converter()
             samples = lambda: ([clip[None].astype(np.float32)] for clip in calibration)
             c.representative_dataset = samples
-            debugger = tf.lite.experimental.QuantizationDebugger(
-                converter=c, debug_dataset=lambda: ([clip[None].astype(np.float32)] for clip in calibration[:8]),
-                debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=float_names))
-            return debugger.get_nondebug_quantized_model()
+            with warnings.catch_warnings():  # the debugger uses tf.lite.Interpreter, which warns
+                warnings.simplefilter("ignore", UserWarning)
+                debugger = tf.lite.experimental.QuantizationDebugger(
+                    converter=c,
+                    debug_dataset=lambda: ([clip[None].astype(np.float32)] for clip in calibration[:8]),
+                    debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=float_names))
+                return debugger.get_nondebug_quantized_model()
         except Exception as e:  # the converter raises ConverterError with a long MLIR dump
             raise ZooError(f"LiteRT conversion failed: {str(e).splitlines()[0]}") from None
 
