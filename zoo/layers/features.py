@@ -76,7 +76,6 @@ class AudioFeatures(keras.layers.Layer):
         self.num_mfcc = num_mfcc
         self.normalize = normalize
         self.floor_db = floor_db
-        self.bins = fft_length // 2 + 1
         self._window = hann_window(frame_length, fft_length)
         mel = mel_matrix(sample_rate, fft_length, num_mel_bins, fmin, fmax or sample_rate / 2)
         step = max(1, MEL_BLOCK_WEIGHTS // mel.shape[0])
