@@ -142,7 +142,8 @@ _S = KWSModel(cell="gru", units=64, layers=1, bidirectional=True, pooling="atten
 
 def recipes() -> list[Recipe]:
     """The family's named recipes (task_arch_size_dataset)."""
-    fsdd = Recipe("kws_gru_s_fsdd", NAME, "digits 0-9 on FSDD recordings, GRU", _S, _FSDD, _FSDD_TRAIN)
+    fsdd_gru = dataclasses.replace(_S, layers=2)  # GRU: one layer 97.7-98.7 %, two 99.0 % (model card)
+    fsdd = Recipe("kws_gru_s_fsdd", NAME, "digits 0-9 on FSDD recordings, GRU", fsdd_gru, _FSDD, _FSDD_TRAIN)
     ttsdigits_data = dataclasses.replace(
         _FSDD, source="tts", tts_voices=VOICES, tts_takes=2, tts_channel_copies=1, noise_prob=0.9,
         snr_db=(0.0, 30.0), shift_ms=150.0)
@@ -152,7 +153,7 @@ def recipes() -> list[Recipe]:
     return [
         fsdd,
         dataclasses.replace(fsdd, name="kws_lstm_s_fsdd", description="digits 0-9 on FSDD recordings, LSTM",
-                            model=dataclasses.replace(_S, cell="lstm")),
+                            model=dataclasses.replace(_S, cell="lstm")),  # LSTM: one layer 98.3 %, two 96.7 %
         dataclasses.replace(fsdd, name="kws_rnn_s_fsdd", description="digits 0-9 on FSDD recordings, plain RNN",
                             model=dataclasses.replace(_S, cell="rnn")),
         Recipe("kws_gru_s_ttsdigits", NAME,
