@@ -63,7 +63,7 @@ def list_cmd(params):
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1])
 
 
-def _resolve(recipe_name: str, data: str | None, overrides) :
+def _resolve(recipe_name: str, data: str | None, overrides):
     from zoo.families import get, registry
     from zoo.recipes import apply_overrides
 

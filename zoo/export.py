@@ -61,8 +61,7 @@ def tflite_bytes(model, recipe, family, labels, quantize: str, calibration=None)
             float_names = _tensor_names(tf.lite.TFLiteConverter.from_saved_model(tmp).convert(),
                                         family.FLOAT_LAYERS)
             c = converter()
-            samples = lambda: ([clip[None].astype(np.float32)] for clip in calibration)
-            c.representative_dataset = samples
+            c.representative_dataset = lambda: ([clip[None].astype(np.float32)] for clip in calibration)
             with warnings.catch_warnings():  # the debugger uses tf.lite.Interpreter, which warns
                 warnings.simplefilter("ignore", UserWarning)
                 debugger = tf.lite.experimental.QuantizationDebugger(
@@ -125,7 +124,7 @@ def export_run(run_dir: Path, fmt: str, quantize: str = "none", out: Path | None
     labels = family.load_meta(Path(run_dir))
     meta = family.export_meta(recipe, labels)
     exports = Path(run_dir) / "exports"
-    x, y = family.check_data(recipe, labels, data_root)
+    x, y, calibration = family.export_data(recipe, labels, data_root, calibration=quantize == "int8")
     if fmt == "savedmodel":
         if quantize != "none":
             raise ZooError("--quantize applies to --format tflite only")
@@ -144,7 +143,6 @@ def export_run(run_dir: Path, fmt: str, quantize: str = "none", out: Path | None
         if out.suffix != ".tflite":
             raise ZooError(f"{out}: a LiteRT file must end in .tflite")
         out.parent.mkdir(parents=True, exist_ok=True)
-        calibration = family.calibration_data(recipe, labels, data_root) if quantize == "int8" else None
         data = tflite_bytes(model, recipe, family, labels, quantize, calibration)
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_bytes(data)

@@ -49,7 +49,7 @@ def default_dir(recipe_name: str) -> Path:
 
 
 def prepare(run_dir: Path, recipe_json: dict, resume: bool) -> dict:
-    """Creates a fresh run directory, or checks one for --resume.
+    """Checks a run directory before training; creates nothing.
 
     Returns the recipe to train: the one given, or on --resume the saved one.
     """
@@ -61,9 +61,13 @@ def prepare(run_dir: Path, recipe_json: dict, resume: bool) -> dict:
         return read_json(saved)
     if saved.exists() or (run_dir.exists() and any(run_dir.iterdir())):
         raise ZooError(f"{run_dir}: run directory exists; pass --resume to continue it or --out for a new one")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(saved, recipe_json)
     return recipe_json
+
+
+def create(run_dir: Path, recipe_json: dict) -> None:
+    """Creates the run directory with its resolved recipe (once the data has loaded)."""
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    write_json(Path(run_dir) / RECIPE, recipe_json)
 
 
 def require_run(run_dir: Path) -> Path:

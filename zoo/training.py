@@ -7,7 +7,6 @@ schedule, fits with the callbacks below, then evaluates the best checkpoint.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from pathlib import Path
@@ -99,13 +98,16 @@ def train(recipe: Recipe, run_dir: Path, data_root: Path = Path("data"), resume:
     import keras
 
     run_dir = Path(run_dir)
-    recipe = families.recipe_from_json(runs.prepare(run_dir, recipe.to_dict(), resume))
+    recipe_json = runs.prepare(run_dir, recipe.to_dict(), resume)
+    recipe = families.recipe_from_json(recipe_json)
     family = families.get(recipe.family)
     t = recipe.train
     keras.utils.set_random_seed(t.seed)
 
-    # Data and model come from the family.
+    # Data and model come from the family; a data set that fails to load leaves no run behind.
     splits = family.datasets(recipe, Path(data_root))
+    if not resume:
+        runs.create(run_dir, recipe_json)
     family.save_meta(run_dir, splits.labels)
     runs.write_json(run_dir / "data.json", splits.info)
     steps = t.steps_per_epoch or max(1, math.floor(splits.train_size / t.batch_size))
@@ -146,6 +148,6 @@ def train(recipe: Recipe, run_dir: Path, data_root: Path = Path("data"), resume:
     metrics.update(train_seconds=round(seconds, 1), epochs_run=len(model.history.epoch) if model.history else 0,
                    stopped_by_budget=bool(budget and budget.stopped_at),
                    params=int(best_model.count_params()),
-                   recipe=dataclasses.asdict(recipe)["name"])
+                   recipe=recipe.name)
     runs.write_json(run_dir / runs.METRICS, metrics)
     return metrics

@@ -451,20 +451,26 @@ def eval_data(recipe: Recipe, labels, data_root: Path, split: str | None):
     return x, y, {"skipped_files": len(aset.skipped), "labels_not_in_model": unknown}
 
 
-def check_data(recipe: Recipe, labels, data_root: Path, limit: int = 600):
-    """Held-out clips (float audio, int labels) for checking an export."""
-    x, y, _ = eval_data(recipe, labels, data_root, "test")
+def export_data(recipe: Recipe, labels, data_root: Path, calibration: bool = False,
+                limit: int = 600, count: int = 200):
+    """Clips for an export, from one load of the data set (float audio in [-1, 1]).
+
+    Returns (check_x, check_y, calibration_x): up to `limit` held-out clips (test
+    split, else validation) with labels, and `count` training clips for int8
+    calibration (None unless `calibration`).
+    """
+    aset = load_audio(recipe, data_root)
+    seed = recipe.train.seed
+
+    def pick(split, n, rng_seed):
+        x, y = assign(aset, list(labels), split, recipe, seed=seed)
+        order = np.random.default_rng(rng_seed).permutation(len(y))[:n]
+        return x[order].astype(np.float32) / 32768.0, y[order]
+
+    x, y = pick("test", limit, 0)
     if len(y) == 0:
-        x, y, _ = eval_data(recipe, labels, data_root, "validation")
-    pick = np.random.default_rng(0).permutation(len(y))[:limit]
-    return x[pick].astype(np.float32) / 32768.0, y[pick]
-
-
-def calibration_data(recipe: Recipe, labels, data_root: Path, count: int = 200) -> np.ndarray:
-    """Training clips for int8 calibration, float audio."""
-    x, _, _ = eval_data(recipe, labels, data_root, "train")
-    pick = np.random.default_rng(1).permutation(len(x))[:count]
-    return x[pick].astype(np.float32) / 32768.0
+        x, y = pick("validation", limit, 0)
+    return x, y, pick("train", count, 1)[0] if calibration else None
 
 
 # ----------------------------------------------------------------------------- export and inference
