@@ -3,9 +3,9 @@
 LiteRT files use builtin ops only (no Flex), so the stock `ai_edge_litert`
 interpreter and phone runtimes run them. They are converted from a SavedModel
 with a fixed batch of 1 (a dynamic batch makes recurrent loops need Flex).
-Full-integer int8 is calibrated on training clips and converted from an
-unrolled copy of the model (same weights): the converter's calibrator crashes
-on recurrent `WHILE` loops.
+Full-integer int8 goes through `zoo.quantize` (calibrated on training clips,
+recurrent loops kept as loops): the converter's own calibrator crashes on
+recurrent `WHILE` loops.
 
 Every export runs itself on held-out clips and records, in `export.json`
 beside it, its accuracy against the Keras model's, the largest logit
@@ -33,52 +33,48 @@ QUANT_NAMES = {"none": "float", "dynamic": "dynamic", "int8": "int8"}
 def tflite_bytes(model, recipe, family, labels, quantize: str, calibration=None) -> bytes:
     """Converts a Keras model to LiteRT flatbuffer bytes (builtin ops only).
 
-    `int8` quantizes weights and activations of everything but the layers the
-    family names in `FLOAT_LAYERS` (the audio front end: its power spectrum and
-    logarithm need more than 8 bits); those are denylisted through LiteRT's
-    quantization debugger and stay float.
+    `none` and `dynamic` convert the model itself. `int8` converts the model
+    rebuilt by `zoo.quantize.Int8Graph`, calibrated on `calibration` clips:
+    int8 weights and activations everywhere but the layers the family names in
+    `FLOAT_LAYERS` (the audio front end: its power spectrum and logarithm need
+    more than 8 bits), with the recurrent loops kept as `WHILE` loops.
+    Tensor names (debug strings) are stripped from every file; the signature
+    (input `audio`, output `logits`) stays.
     """
     import tensorflow as tf
 
-    source = model
-    if quantize == "int8":
-        source = family.build(recipe, labels, unroll=True)
-        source.set_weights(model.get_weights())
+    from zoo.quantize import Int8Graph
+
     with tempfile.TemporaryDirectory(prefix="zoo-export-") as tmp:
-        source.export(tmp, format="tf_saved_model", input_signature=family.input_signature(recipe, batch=1),
-                      verbose=False)
-
-        def converter():
-            c = tf.lite.TFLiteConverter.from_saved_model(tmp)
-            c.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-            if quantize in ("dynamic", "int8"):
-                c.optimizations = [tf.lite.Optimize.DEFAULT]
-            return c
-
         try:
-            if quantize != "int8":
-                return converter().convert()
-            float_names = _tensor_names(tf.lite.TFLiteConverter.from_saved_model(tmp).convert(),
-                                        family.FLOAT_LAYERS)
-            c = converter()
-            c.representative_dataset = lambda: ([clip[None].astype(np.float32)] for clip in calibration)
-            with warnings.catch_warnings():  # the debugger uses tf.lite.Interpreter, which warns
-                warnings.simplefilter("ignore", UserWarning)
-                debugger = tf.lite.experimental.QuantizationDebugger(
-                    converter=c,
-                    debug_dataset=lambda: ([clip[None].astype(np.float32)] for clip in calibration[:8]),
-                    debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=float_names))
-                return debugger.get_nondebug_quantized_model()
+            if quantize == "int8":
+                graph = Int8Graph(model, family.FLOAT_LAYERS)
+                graph.calibrate(calibration)
+                data = graph.tflite(family.input_signature(recipe, batch=1)[0].shape, tmp)
+            else:
+                model.export(tmp, format="tf_saved_model", input_signature=family.input_signature(recipe, batch=1),
+                             verbose=False)
+                converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+                converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+                if quantize == "dynamic":
+                    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+                data = converter.convert()
+        except ZooError:
+            raise
         except Exception as e:  # the converter raises ConverterError with a long MLIR dump
             raise ZooError(f"LiteRT conversion failed: {str(e).splitlines()[0]}") from None
+    return strip_tensor_names(data)
 
 
-def _tensor_names(flatbuffer: bytes, layers) -> list[str]:
-    """Names of a float LiteRT model's tensors that belong to the given Keras layers."""
-    from ai_edge_litert.interpreter import Interpreter
+def strip_tensor_names(flatbuffer: bytes) -> bytes:
+    """The same LiteRT model without tensor names (debug strings); signatures stay."""
+    from tensorflow.lite.tools import flatbuffer_utils
 
-    tensors = Interpreter(model_content=flatbuffer).get_tensor_details()
-    return [t["name"] for t in tensors if any(f"/{layer}" in t["name"] for layer in layers)]
+    model = flatbuffer_utils.read_model_from_bytearray(flatbuffer)
+    for subgraph in model.subgraphs:
+        for tensor in subgraph.tensors:
+            tensor.name = None
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
 def _atomic_dir(target: Path, build) -> None:

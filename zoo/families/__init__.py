@@ -1,6 +1,6 @@
 """The families, listed explicitly (no registration by import side effect).
 
-Each family module provides: `NAME`, `recipes()`, `build(recipe, meta, unroll=False)`,
+Each family module provides: `NAME`, `recipes()`, `build(recipe, meta)`,
 `parse_data_spec(spec, recipe)`, `datasets(recipe, data_root)`, `compile_args(recipe)`,
 `MONITOR`/`MONITOR_MODE`, `save_meta`/`load_meta`, and the evaluation, export and
 inference helpers the generic code calls.

@@ -190,13 +190,12 @@ def num_samples(recipe: Recipe) -> int:
     return int(round(recipe.data.sample_rate * recipe.data.clip_seconds))
 
 
-def build(recipe: Recipe, labels, unroll: bool = False):
+def build(recipe: Recipe, labels):
     """The classifier: raw audio [B, samples] -> logits [B, len(labels)].
 
     Args:
         recipe: a kws recipe.
         labels: class names (their count sets the output size).
-        unroll: unroll recurrent loops (an inference copy for int8 LiteRT).
     """
     import keras
 
@@ -216,7 +215,7 @@ def build(recipe: Recipe, labels, unroll: bool = False):
     for i in range(m.layers):
         last = i == m.layers - 1
         layer = recurrent_layer(m.cell, m.units, return_sequences=not (last and m.pooling == "last"),
-                                unroll=unroll, name=f"{m.cell}{i + 1}")
+                                name=f"{m.cell}{i + 1}")
         if m.bidirectional:
             layer = keras.layers.Bidirectional(layer, name=f"bi{m.cell}{i + 1}")
         x = layer(x)

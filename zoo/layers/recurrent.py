@@ -20,7 +20,7 @@ def recurrent_layer(cell: str, units: int, return_sequences: bool = True, unroll
         cell: `rnn` (Elman, tanh), `lstm` or `gru`.
         units: state size.
         return_sequences: output every step (True) or the last one.
-        unroll: unroll the time loop (no WHILE op in LiteRT; needed for int8 export).
+        unroll: unroll the time loop (no WHILE op in LiteRT).
         name: layer name.
     """
     layer_cls = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
