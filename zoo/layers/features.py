@@ -38,7 +38,26 @@ def hann_window(frame_length, fft_length):
     return window
 
 
-MEL_BLOCK_WEIGHTS = 1023  # below LiteRT's threshold for quantizing a weight tensor
+def sparse_mel(mel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A [bins, mels] filterbank as the bins each band reads: (index, weight), both [mels, width].
+
+    Each triangular band covers a few FFT bins, so gathering them and summing is
+    the same projection as the dense matrix with a tenth of its constants (and
+    no weight tensor large enough for LiteRT to quantize).
+
+    Example:
+        >>> index, weight = sparse_mel(np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 2.0]], np.float32))
+        >>> index.tolist(), weight.tolist()
+        ([[0, 1], [1, 2]], [[1.0, 0.5], [0.5, 2.0]])
+    """
+    width = max(1, int((mel != 0).sum(axis=0).max()))
+    index = np.zeros((mel.shape[1], width), np.int32)
+    weight = np.zeros((mel.shape[1], width), np.float32)
+    for band in range(mel.shape[1]):
+        rows = np.flatnonzero(mel[:, band])
+        index[band, :len(rows)] = rows
+        weight[band, :len(rows)] = mel[rows, band]
+    return index, weight
 
 
 class AudioFeatures(keras.layers.Layer):
@@ -77,9 +96,8 @@ class AudioFeatures(keras.layers.Layer):
         self.normalize = normalize
         self.floor_db = floor_db
         self._window = hann_window(frame_length, fft_length)
-        mel = mel_matrix(sample_rate, fft_length, num_mel_bins, fmin, fmax or sample_rate / 2)
-        step = max(1, MEL_BLOCK_WEIGHTS // mel.shape[0])
-        self._mel_blocks = [mel[:, i:i + step] for i in range(0, num_mel_bins, step)]
+        self._mel_index, self._mel_weight = sparse_mel(
+            mel_matrix(sample_rate, fft_length, num_mel_bins, fmin, fmax or sample_rate / 2))
         if num_mfcc:
             from scipy.fft import dct
 
@@ -94,7 +112,7 @@ class AudioFeatures(keras.layers.Layer):
         frames = tf.signal.frame(waveform, self.fft_length, self.frame_step) * self._window
         spectrum = tf.signal.rfft(frames)
         power = tf.math.square(tf.math.real(spectrum)) + tf.math.square(tf.math.imag(spectrum))
-        mel = ops.concatenate([ops.matmul(power, ops.convert_to_tensor(b)) for b in self._mel_blocks], axis=-1)
+        mel = ops.sum(ops.take(power, self._mel_index, axis=-1) * self._mel_weight, axis=-1)
         logmel = ops.log(mel + 1e-6)
         floor = float(self.floor_db * np.log(10.0) / 10.0)  # dB -> natural log of power (a Python float keeps float32)
         if self.normalize != "none":  # silence, padding and noise floor all sit at peak - floor_db
