@@ -120,6 +120,7 @@ def main():
             sizes[name] = path.stat().st_size
     result["latency"] = latency
     result["litert_size_bytes"] = sizes
+    result["int8_over_float_size"] = round(sizes["int8"] / sizes["float"], 3)
     print(json.dumps(result, indent=2))
 
 
