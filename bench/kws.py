@@ -114,7 +114,8 @@ def main():
             else:
                 path = Path(tmp) / f"model_{name}.tflite"
                 calib = audio[:50] if quantize == "int8" else None
-                path.write_bytes(exporter.tflite_bytes(model, recipe, family, labels, quantize, calib))
+                path.write_bytes(exporter.strip_tensor_names(exporter.tflite_bytes(
+                    model, family.input_signature(recipe, batch=1), quantize, calib, family.FLOAT_LAYERS)))
             run = runtime.tflite_runner(path)
             latency[f"litert_{name}_ms"] = median_ms(lambda: run(one), 200)
             sizes[name] = path.stat().st_size

@@ -36,3 +36,20 @@ def digit_folder(tmp_path_factory):
 def tone(seconds=0.5, rate=16000, freq=440.0):
     t = np.arange(int(seconds * rate)) / rate
     return (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def zoo():
+    """Runs the `zoo` CLI in-process: zoo(*args, ok=True) -> click Result (stdout, stderr, exit_code)."""
+    from click.testing import CliRunner
+
+    from zoo.cli import main
+
+    def run(*args, ok=True):
+        result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return run
+

@@ -15,15 +15,8 @@ TINY = ["--set", "model.units=4", "--set", "model.layers=1", "--set", "train.epo
         "--set", "train.batch_size=16", "--set", "data.words=('zero', 'one', 'two')"]
 
 
-def zoo(*args, ok=True):
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
-
-
 @pytest.fixture(scope="module")
-def run_dir(digit_folder, tmp_path_factory):
+def run_dir(zoo, digit_folder, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "tiny"
     data_root = tmp_path_factory.mktemp("data")
     zoo("train", "kws_gru_s_fsdd", "--data", f"fsdd:{digit_folder}", "--out", out,
@@ -45,7 +38,7 @@ def test_train_writes_a_self_contained_run(run_dir):
     assert len((out / "history.csv").read_text().strip().splitlines()) == 3  # header + 2 epochs
 
 
-def test_eval_on_all_clips(run_dir, digit_folder):
+def test_eval_on_all_clips(zoo, run_dir, digit_folder):
     out, data_root = run_dir
     result = json.loads(zoo("eval", out, "--data", f"fsdd:{digit_folder}", "--split", "all",
                             "--data-root", data_root).stdout)
@@ -54,7 +47,7 @@ def test_eval_on_all_clips(run_dir, digit_folder):
 
 
 @pytest.mark.parametrize("quantize", ["none", "dynamic", "int8"])
-def test_export_tflite_checks_itself_and_predicts(run_dir, digit_folder, quantize):
+def test_export_tflite_checks_itself_and_predicts(zoo, run_dir, digit_folder, quantize):
     out, data_root = run_dir
     report = json.loads(zoo("export", out, "--format", "tflite", "--quantize", quantize,
                             "--data-root", data_root).stdout)
@@ -73,7 +66,7 @@ def test_export_tflite_checks_itself_and_predicts(run_dir, digit_folder, quantiz
     assert scores == sorted(scores, reverse=True) and 0 < sum(scores) <= 1.0001
 
 
-def test_export_savedmodel_and_predict_agree_with_run(run_dir, digit_folder):
+def test_export_savedmodel_and_predict_agree_with_run(zoo, run_dir, digit_folder):
     out, data_root = run_dir
     report = json.loads(zoo("export", out, "--format", "savedmodel", "--data-root", data_root).stdout)
     assert report["max_logit_diff"] < 1e-4 and report["accuracy"] == report["keras_accuracy"]
@@ -86,7 +79,7 @@ def test_export_savedmodel_and_predict_agree_with_run(run_dir, digit_folder):
     assert len(folder) == 72
 
 
-def test_resume_continues_from_the_last_checkpoint(run_dir, tmp_path):
+def test_resume_continues_from_the_last_checkpoint(zoo, run_dir, tmp_path):
     out, data_root = run_dir
     copy = tmp_path / "copy"
     import shutil
@@ -100,7 +93,7 @@ def test_resume_continues_from_the_last_checkpoint(run_dir, tmp_path):
     assert len(rows) == 4 and rows[-1].startswith("2,")  # only epoch 3 (index 2) was added
 
 
-def test_max_seconds_stops_training(digit_folder, tmp_path):
+def test_max_seconds_stops_training(zoo, digit_folder, tmp_path):
     out = tmp_path / "budget"
     zoo("train", "kws_gru_s_fsdd", "--data", f"fsdd:{digit_folder}", "--out", out, "--data-root",
         tmp_path, *TINY, "--set", "train.epochs=500", "--set", "train.max_seconds=3")
@@ -149,7 +142,7 @@ def test_real_process_prints_no_traceback(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_list_shows_every_recipe():
+def test_list_shows_every_recipe(zoo):
     output = zoo("list").stdout
     assert output.splitlines()[0].split()[:5] == ["name", "family", "cell", "params", "data"]
     for name in ("kws_gru_s_fsdd", "kws_lstm_s_fsdd", "kws_crnn_m_sc12"):

@@ -10,7 +10,7 @@ from zoo import runs, runtime
 def evaluate_run(run_dir: Path, data: str | None, split: str | None, data_root: Path = Path("data")) -> dict:
     """Evaluates RUN's best model on `data` (default: its own data set).
 
-    Writes `eval_{source}_{split}.json` and a confusion-matrix PNG into the run.
+    Writes `eval_{source}_{split}.json` (and the family's plots) into the run.
 
     Args:
         run_dir: a trained run directory.
@@ -20,10 +20,8 @@ def evaluate_run(run_dir: Path, data: str | None, split: str | None, data_root: 
     """
     recipe, family, model = runtime.load_keras(run_dir)
     recipe = family.parse_data_spec(data, recipe)
-    labels = family.load_meta(Path(run_dir))
-    x, y, info = family.eval_data(recipe, labels, data_root, split)
-    tag = f"{recipe.data.source}_{split or 'all'}"
-    result = family.evaluate(lambda b: model.predict_on_batch(b), x, y, labels, Path(run_dir), tag)
-    result.update(info, data=f"{recipe.data.source}:{recipe.data.path}", split=split or "all")
+    result, tag = family.evaluate_run(recipe, model, family.load_meta(Path(run_dir)), Path(run_dir),
+                                      data_root, split)
+    result.update(data=f"{recipe.data.source}:{recipe.data.path}", split=split or "all")
     runs.write_json(Path(run_dir) / f"eval_{tag}.json", result)
     return result

@@ -7,9 +7,9 @@ Full-integer int8 goes through `zoo.quantize` (calibrated on training clips,
 recurrent loops kept as loops): the converter's own calibrator crashes on
 recurrent `WHILE` loops.
 
-Every export runs itself on held-out clips and records, in `export.json`
-beside it, its accuracy against the Keras model's, the largest logit
-difference, the file size and the single-clip latency.
+Every export checks itself against the Keras model (the family says how:
+held-out clips for keyword spotting, validation text for text generation) and
+records the result, with the file size, in `export.json` beside it.
 """
 
 from __future__ import annotations
@@ -19,51 +19,47 @@ import shutil
 import statistics
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-from zoo import families, runs, runtime
+from zoo import runs, runtime
 from zoo.errors import ZooError
 
 QUANT_NAMES = {"none": "float", "dynamic": "dynamic", "int8": "int8"}
 
 
-def tflite_bytes(model, recipe, family, labels, quantize: str, calibration=None) -> bytes:
+def tflite_bytes(model, signature, quantize: str, calibration=None, float_layers=()) -> bytes:
     """Converts a Keras model to LiteRT flatbuffer bytes (builtin ops only).
 
     `none` and `dynamic` convert the model itself. `int8` converts the model
-    rebuilt by `zoo.quantize.Int8Graph`, calibrated on `calibration` clips:
-    int8 weights and activations everywhere but the layers the family names in
-    `FLOAT_LAYERS` (the audio front end: its power spectrum and logarithm need
-    more than 8 bits), with the recurrent loops kept as `WHILE` loops.
-    Tensor names (debug strings) are stripped from every file; the signature
-    (input `audio`, output `logits`) stays.
+    rebuilt by `zoo.quantize.Int8Graph`, calibrated on `calibration` inputs:
+    int8 weights and activations everywhere but the `float_layers` (for
+    keyword spotting the audio front end: its power spectrum and logarithm
+    need more than 8 bits), with the recurrent loops kept as `WHILE` loops.
+
+    Args:
+        model: a Keras model.
+        signature: its input signature with a batch of 1 (a list of one TensorSpec).
+        quantize: `none`, `dynamic` or `int8`.
+        calibration: inputs for int8 calibration.
+        float_layers: names of layers int8 leaves in float.
     """
     import tensorflow as tf
 
     from zoo.quantize import Int8Graph
 
     with tempfile.TemporaryDirectory(prefix="zoo-export-") as tmp:
-        try:
-            if quantize == "int8":
-                graph = Int8Graph(model, family.FLOAT_LAYERS)
-                graph.calibrate(calibration)
-                data = graph.tflite(family.input_signature(recipe, batch=1)[0].shape, tmp)
-            else:
-                model.export(tmp, format="tf_saved_model", input_signature=family.input_signature(recipe, batch=1),
-                             verbose=False)
-                converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
-                converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-                if quantize == "dynamic":
-                    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-                data = converter.convert()
-        except ZooError:
-            raise
-        except Exception as e:  # the converter raises ConverterError with a long MLIR dump
-            raise ZooError(f"LiteRT conversion failed: {str(e).splitlines()[0]}") from None
-    return strip_tensor_names(data)
+        if quantize == "int8":
+            graph = Int8Graph(model, float_layers)
+            graph.calibrate(calibration)
+            return graph.tflite(signature[0].shape, tmp)
+        model.export(tmp, format="tf_saved_model", input_signature=signature, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        if quantize == "dynamic":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        return converter.convert()
 
 
 def strip_tensor_names(flatbuffer: bytes) -> bytes:
@@ -113,23 +109,27 @@ def check(keras_model, exported: runtime.Loaded, x: np.ndarray, y: np.ndarray) -
 
 def export_run(run_dir: Path, fmt: str, quantize: str = "none", out: Path | None = None,
                data_root: Path = Path("data")) -> dict:
-    """Exports RUN as `fmt` (`savedmodel` or `tflite`), checks it, updates export.json."""
+    """Exports RUN as `fmt` (`savedmodel` or `tflite`), checks it, updates export.json.
+
+    What is exported and how it is checked is the family's: `prepare_export`
+    loads what both need once, `export_savedmodel` / `export_tflite` make the
+    model, `check_export` compares the export with the Keras model.
+    """
     import tensorflow as tf
 
     recipe, family, model = runtime.load_keras(run_dir)
-    labels = family.load_meta(Path(run_dir))
-    meta = family.export_meta(recipe, labels)
+    meta_obj = family.load_meta(Path(run_dir))
+    meta = family.export_meta(recipe, meta_obj)
     exports = Path(run_dir) / "exports"
-    x, y, calibration = family.export_data(recipe, labels, data_root, calibration=quantize == "int8")
+    if fmt == "savedmodel" and quantize != "none":
+        raise ZooError("--quantize applies to --format tflite only")
+    ctx = family.prepare_export(recipe, meta_obj, data_root, quantize)
     if fmt == "savedmodel":
-        if quantize != "none":
-            raise ZooError("--quantize applies to --format tflite only")
         out = Path(out or exports / "saved_model")
         out.parent.mkdir(parents=True, exist_ok=True)
 
         def build(tmp: Path):
-            model.export(str(tmp), format="tf_saved_model",
-                         input_signature=family.input_signature(recipe, batch=None), verbose=False)
+            family.export_savedmodel(model, recipe, tmp)
             runs.write_json(tmp / "zoo.json", meta)
 
         _atomic_dir(out, build)
@@ -139,7 +139,13 @@ def export_run(run_dir: Path, fmt: str, quantize: str = "none", out: Path | None
         if out.suffix != ".tflite":
             raise ZooError(f"{out}: a LiteRT file must end in .tflite")
         out.parent.mkdir(parents=True, exist_ok=True)
-        data = tflite_bytes(model, recipe, family, labels, quantize, calibration)
+        try:
+            data = family.export_tflite(model, recipe, meta_obj, quantize, ctx)
+        except ZooError:
+            raise
+        except Exception as e:  # the converter raises ConverterError with a long MLIR dump
+            raise ZooError(f"LiteRT conversion failed: {str(e).splitlines()[0]}") from None
+        data = strip_tensor_names(data)
         tmp = out.with_name(out.name + ".tmp")
         tmp.write_bytes(data)
         os.replace(tmp, out)
@@ -147,10 +153,9 @@ def export_run(run_dir: Path, fmt: str, quantize: str = "none", out: Path | None
         size = len(data)
     report = {"file": str(out), "format": fmt, "quantize": quantize, "size_bytes": size,
               "tensorflow": tf.__version__}
-    report.update(check(model, runtime.load(out), x, y))
+    report.update(family.check_export(model, recipe, meta_obj, out, ctx))
     ledger_path = out.parent / "export.json"
     ledger = runs.read_json(ledger_path) if ledger_path.is_file() else {}
     ledger[out.name] = report
     runs.write_json(ledger_path, ledger)
     return report
-

@@ -30,7 +30,9 @@ class TrainConfig:
         epochs: maximum number of passes over the training set.
         batch_size: examples per step.
         learning_rate: peak learning rate of the schedule.
-        schedule: `constant` or `cosine` (one cosine decay over all epochs, with warm-up).
+        schedule: `constant`, `cosine` (one cosine decay over all epochs, with warm-up) or
+            `time_cosine` (the same over `max_seconds` of wall-clock time, for
+            equal-time comparisons: the run ends annealed whatever the budget).
         warmup_epochs: linear warm-up length, in epochs (may be fractional).
         weight_decay: decoupled weight decay of AdamW.
         label_smoothing: for classification losses.
@@ -211,3 +213,24 @@ def recipe_from_dict(d: dict, model_cls, data_cls) -> Recipe:
         model=build(model_cls, d["model"]), data=build(data_cls, d["data"]),
         train=build(TrainConfig, d["train"]),
     )
+
+
+def with_data_source(recipe: Recipe, spec: str | None, sources, task: str) -> Recipe:
+    """Applies `--data KIND[:PATH]` to the recipe's data section (`source`, `path`).
+
+    Example:
+        >>> from zoo.families import registry
+        >>> r = with_data_source(registry().get("kws_gru_s_fsdd"), "folder:/tmp/x", ("folder",), "keyword spotting")
+        >>> r.data.source, r.data.path
+        ('folder', '/tmp/x')
+    """
+    if not spec:
+        return recipe
+    from pathlib import Path
+
+    kind, _, path = spec.partition(":")
+    path = str(Path(path).expanduser().resolve()) if path else ""
+    if kind not in sources:
+        raise ZooError(f"--data {spec!r}: unknown kind {kind!r} for {task}; known: {', '.join(sources)}")
+    return dataclasses.replace(recipe, data=dataclasses.replace(recipe.data, source=kind, path=path))
+

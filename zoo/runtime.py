@@ -114,6 +114,8 @@ def expand_inputs(items) -> list[Path]:
 
 def predict_files(loaded: Loaded, items, top_k: int = 3):
     """Yields one dict per file: top-k labels and scores, or an `error` line."""
+    if loaded.meta["family"] != "kws":
+        raise ZooError(f"{loaded.path}: zoo predict runs keyword spotters; for text use zoo generate")
     family = families.get(loaded.meta["family"])
     for path in expand_inputs(items):
         try:

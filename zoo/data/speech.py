@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import tarfile
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -148,37 +147,12 @@ def download_speech_commands(dest: Path) -> Path:
     The archive is fetched with HTTP range requests into `dest/NAME.part`, its
     sha256 checked, then extracted with tarfile's `data` filter.
     """
-    from tqdm.auto import tqdm
+    from zoo.data.download import fetch
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
     if (dest / "validation_list.txt").is_file():
         return dest
     url, sha = SPEECH_COMMANDS_V2["url"], SPEECH_COMMANDS_V2["sha256"]
-    archive = dest.parent / Path(url).name
-    part = archive.with_name(archive.name + ".part")
-    if not archive.is_file():
-        have = part.stat().st_size if part.exists() else 0
-        request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
-        try:
-            with urllib.request.urlopen(request, timeout=60) as r:
-                if have and r.status != 206:
-                    have = 0  # server ignored the range: start again
-                total = int(r.headers.get("Content-Length", 0)) + have
-                with open(part, "ab" if have else "wb") as f, tqdm(
-                    total=total, initial=have, unit="B", unit_scale=True, desc="downloading") as bar:
-                    while chunk := r.read(1 << 20):
-                        f.write(chunk)
-                        bar.update(len(chunk))
-        except OSError as e:
-            raise ZooError(f"{url}: download failed ({e}); rerun to resume") from None
-        digest = hashlib.sha256()
-        with open(part, "rb") as f:
-            while block := f.read(1 << 22):
-                digest.update(block)
-        if digest.hexdigest() != sha:
-            part.unlink()
-            raise ZooError(f"{url}: sha256 mismatch ({digest.hexdigest()} != {sha}); removed")
-        os.replace(part, archive)
+    archive = fetch(url, dest.parent / Path(url).name, sha)
     tmp = dest.with_name(dest.name + ".extracting")
     shutil.rmtree(tmp, ignore_errors=True)
     with tarfile.open(archive) as tar:

@@ -24,7 +24,7 @@ import numpy as np
 from zoo.data import speech
 from zoo.data.speech import DIGITS, SC_COMMANDS, SC_OTHER, SILENCE, UNKNOWN
 from zoo.errors import ZooError
-from zoo.recipes import Recipe, TrainConfig
+from zoo.recipes import Recipe, TrainConfig, with_data_source
 
 NAME = "kws"
 SOURCES = ("tts", "speech_commands", "fsdd", "folder")
@@ -242,13 +242,7 @@ def output_labels(recipe: Recipe, source_labels=()) -> list[str]:
 
 def parse_data_spec(spec: str | None, recipe: Recipe) -> Recipe:
     """Applies `--data KIND[:PATH]` to the recipe's data section."""
-    if not spec:
-        return recipe
-    kind, _, path = spec.partition(":")
-    path = str(Path(path).expanduser().resolve()) if path else ""
-    if kind not in SOURCES:
-        raise ZooError(f"--data {spec!r}: unknown kind {kind!r} for keyword spotting; known: {', '.join(SOURCES)}")
-    return dataclasses.replace(recipe, data=dataclasses.replace(recipe.data, source=kind, path=path))
+    return with_data_source(recipe, spec, SOURCES, "keyword spotting")
 
 
 def load_audio(recipe: Recipe, data_root: Path) -> speech.AudioSet:
@@ -472,7 +466,42 @@ def export_data(recipe: Recipe, labels, data_root: Path, calibration: bool = Fal
     return x, y, pick("train", count, 1)[0] if calibration else None
 
 
+def evaluate_run(recipe: Recipe, model, labels, run_dir: Path, data_root: Path,
+                 split: str | None) -> tuple[dict, str]:
+    """Accuracy, per-class metrics and a confusion PNG of the run's model on a data set (`zoo eval`)."""
+    x, y, info = eval_data(recipe, labels, data_root, split)
+    tag = f"{recipe.data.source}_{split or 'all'}"
+    result = evaluate(lambda b: model.predict_on_batch(b), x, y, labels, Path(run_dir), tag)
+    result.update(info)
+    return result, tag
+
+
 # ----------------------------------------------------------------------------- export and inference
+
+def prepare_export(recipe: Recipe, labels, data_root: Path, quantize: str):
+    """Held-out clips for the export check, and training clips to calibrate int8 (one data load)."""
+    return export_data(recipe, labels, data_root, calibration=quantize == "int8")
+
+
+def export_savedmodel(model, recipe: Recipe, path: Path) -> None:
+    model.export(str(path), format="tf_saved_model", input_signature=input_signature(recipe, batch=None),
+                 verbose=False)
+
+
+def export_tflite(model, recipe: Recipe, labels, quantize: str, clips) -> bytes:
+    from zoo import export
+
+    return export.tflite_bytes(model, input_signature(recipe, batch=1), quantize, calibration=clips[2],
+                               float_layers=FLOAT_LAYERS)
+
+
+def check_export(model, recipe: Recipe, labels, path: Path, clips) -> dict:
+    """Accuracy of the export against the Keras model on held-out clips, logit gap and latency."""
+    from zoo import export, runtime
+
+    x, y, _ = clips
+    return export.check(model, runtime.load(path), x, y)
+
 
 def input_signature(recipe: Recipe, batch: int | None):
     import tensorflow as tf
