@@ -10,12 +10,18 @@ from zoo.recipes import Recipe, Registry, TrainConfig, apply_overrides
 def test_every_registered_recipe_builds():
     names = registry().names()
     assert {"kws_gru_s_fsdd", "kws_lstm_s_fsdd", "kws_rnn_s_fsdd", "kws_gru_s_tts",
-            "kws_gru_s_ttsdigits", "kws_crnn_m_sc12"} <= set(names)
+            "kws_gru_s_ttsdigits", "kws_crnn_m_sc12", "chargen_gru_s_pydocs", "chargen_lstm_m_shakespeare",
+            "chargen_gru_m_shakespeare", "chargen_rnn_m_shakespeare"} <= set(names)
     for recipe in registry():
         family = get(recipe.family)
-        model = family.build(recipe, family.default_meta(recipe))
+        meta = family.default_meta(recipe)
+        model = family.build(recipe, meta)
         assert model.count_params() > 0
-        assert model.input_shape[1] == int(recipe.data.sample_rate * recipe.data.clip_seconds)
+        if recipe.family == "kws":  # raw audio of the clip's length in, one logit per label out
+            assert model.input_shape[1] == int(recipe.data.sample_rate * recipe.data.clip_seconds)
+            assert model.output_shape == (None, len(meta))
+        else:  # character ids in, next-character logits out, at every position
+            assert model.output_shape == (None, None, len(meta))
 
 
 def test_recipe_names_follow_task_arch_size_dataset():

@@ -152,5 +152,31 @@ def predict(model, files, top_k, as_json):
         sys.exit(1)
 
 
+@main.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--prime", default="\n", show_default=repr("\n"), help="Text to read before generating.")
+@click.option("--length", default=500, show_default=True, type=click.IntRange(min=0))
+@click.option("--temperature", default=0.8, show_default=True, type=click.FloatRange(min=0.0),
+              help="Softmax temperature; 0 is greedy.")
+@click.option("--top-k", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Sample from the k most likely characters only (0: all).")
+@click.option("--seed", default=0, show_default=True, help="Same seed, same text.")
+@handle_errors
+def generate(model, prime, length, temperature, top_k, seed):
+    """Generate text with MODEL (a chargen run directory, SavedModel or .tflite file), streamed."""
+    from zoo.families import chargen
+
+    gen = chargen.generator(model)
+    unknown = gen.vocab.unknown(prime)
+    if unknown:
+        click.echo(f"note: --prime has {len(unknown)} character(s) outside the vocabulary, read as unknown: "
+                   f"{''.join(unknown)!r}", err=True)
+    click.echo(prime, nl=False)
+    for char in gen.stream(prime, length, temperature, top_k, seed):
+        click.echo(char, nl=False)
+        sys.stdout.flush()
+    click.echo()
+
+
 if __name__ == "__main__":
     main()

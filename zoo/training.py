@@ -37,16 +37,57 @@ def _max_seconds_callback(seconds: float):
     return MaxSeconds()
 
 
+def _clock_callbacks(t):
+    """Records `seconds` (wall clock since training began) in every epoch's logs, and with
+    `schedule="time_cosine"` sets the learning rate by the fraction of `max_seconds` spent."""
+    import keras
+
+    class Clock(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.start = time.monotonic()
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if t.schedule == "time_cosine":
+                self.model.optimizer.learning_rate = time_cosine(t, time.monotonic() - self.start)
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None:
+                logs["seconds"] = round(time.monotonic() - self.start, 1)
+
+    return Clock()
+
+
+def time_cosine(t, elapsed: float) -> float:
+    """Learning rate after `elapsed` seconds of a `max_seconds` budget: linear warm-up over
+    the first 2 %, then cosine decay to 1 % of the peak at the end of the budget.
+
+    Example:
+        >>> from zoo.recipes import TrainConfig
+        >>> t = TrainConfig(learning_rate=1.0, max_seconds=100.0)
+        >>> [round(time_cosine(t, s), 3) for s in (1, 2, 51, 100)]
+        [0.5, 1.0, 0.505, 0.01]
+    """
+    frac = min(1.0, max(0.0, elapsed / t.max_seconds))
+    warm = 0.02
+    if frac < warm:
+        return t.learning_rate * max(frac / warm, 0.01)
+    return t.learning_rate * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * (frac - warm) / (1.0 - warm))))
+
+
 def _schedule(recipe: Recipe, steps_per_epoch: int):
     import keras
+
+    from zoo.errors import ZooError
 
     t = recipe.train
     if t.schedule == "constant":
         return t.learning_rate
+    if t.schedule == "time_cosine":
+        if not t.max_seconds:
+            raise ZooError("train.schedule='time_cosine' decays over train.max_seconds; set it above 0")
+        return time_cosine(t, 0.0)
     if t.schedule != "cosine":
-        from zoo.errors import ZooError
-
-        raise ZooError(f"train.schedule={t.schedule!r}: choose constant or cosine")
+        raise ZooError(f"train.schedule={t.schedule!r}: choose constant, cosine or time_cosine")
     total = max(1, t.epochs * steps_per_epoch)
     warmup = min(total - 1, int(t.warmup_epochs * steps_per_epoch))
     return keras.optimizers.schedules.CosineDecay(
@@ -68,7 +109,7 @@ def plot_history(run_dir: Path) -> None:
         rows = list(csv.DictReader(f))
     if not rows:
         return
-    names = sorted({k.removeprefix("val_") for k in rows[0] if k not in ("epoch", "learning_rate")})
+    names = sorted({k.removeprefix("val_") for k in rows[0] if k not in ("epoch", "learning_rate", "seconds")})
     fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.5), squeeze=False)
     epochs = [int(r["epoch"]) + 1 for r in rows]
     for ax, name in zip(axes[0], names):
@@ -122,6 +163,7 @@ def train(recipe: Recipe, run_dir: Path, data_root: Path = Path("data"), resume:
     best = runs.best_from_history(run_dir, family.MONITOR, family.MONITOR_MODE) if resume else None
     budget = _max_seconds_callback(t.max_seconds) if t.max_seconds else None
     callbacks = [
+        _clock_callbacks(t),  # first, so the epoch's `seconds` reaches the CSV log
         keras.callbacks.BackupAndRestore(str(run_dir / runs.CHECKPOINTS), delete_checkpoint=False),
         keras.callbacks.ModelCheckpoint(str(run_dir / runs.MODEL), monitor=family.MONITOR,
                                         mode=family.MONITOR_MODE, save_best_only=True,

@@ -1,9 +1,15 @@
 """The families, listed explicitly (no registration by import side effect).
 
-Each family module provides: `NAME`, `recipes()`, `build(recipe, meta)`,
-`parse_data_spec(spec, recipe)`, `datasets(recipe, data_root)`, `compile_args(recipe)`,
-`MONITOR`/`MONITOR_MODE`, `save_meta`/`load_meta`, and the evaluation, export and
-inference helpers the generic code calls.
+Each family module provides (the protocol the generic code calls):
+
+- `NAME`, `MODEL_CONFIG`, `DATA_CONFIG`, `recipes()`;
+- `build(recipe, meta)`, `default_meta(recipe)`, `custom_objects()`, where meta is
+  what the data set decides (labels, a vocabulary): `save_meta` / `load_meta`;
+- training: `parse_data_spec(spec, recipe)`, `datasets(recipe, data_root)`,
+  `compile_args(recipe)`, `MONITOR` / `MONITOR_MODE`, `final_metrics(model, splits, run_dir)`;
+- `evaluate_run(recipe, model, meta, run_dir, data_root, split)` for `zoo eval`;
+- export: `prepare_export`, `export_savedmodel`, `export_tflite`, `check_export`,
+  `export_meta` (the sidecar an exported model carries).
 
 Example:
     >>> "kws_gru_s_fsdd" in registry().names()
@@ -15,10 +21,10 @@ from __future__ import annotations
 import functools
 
 from zoo.errors import ZooError
-from zoo.families import kws
+from zoo.families import chargen, kws
 from zoo.recipes import Recipe, Registry, recipe_from_dict
 
-FAMILIES = {kws.NAME: kws}
+FAMILIES = {kws.NAME: kws, chargen.NAME: chargen}
 
 
 def get(name: str):
