@@ -11,7 +11,8 @@ with per-channel fake-quantized weights. The converter turns that graph into
 int8 kernels, inside the `WHILE` body as well, without running its calibrator.
 
 Layers the family names in `FLOAT_LAYERS` (the audio front end) run as the
-Keras layer itself, in float.
+Keras layer itself, in float; so does an LSTM's cell state (8 bits cannot hold
+it; LiteRT's own LSTM kernel keeps it in 16).
 
 Example:
     >>> import keras, numpy as np
@@ -158,14 +159,15 @@ class Int8Graph:
                 keep = self._act(f"{name}/keep", z * h)
                 new = self._act(f"{name}/new", self._fixed(1.0 - z, 0.0, 1.0) * cand)
                 return (self._act(f"{name}/h", keep + new),)
-            c = self._act(f"{name}/c", state[1])
+            # The cell state stays float: it integrates over the whole clip and
+            # 8 bits cannot hold it (LiteRT's own LSTM kernel keeps it in 16).
             i_, f, g, o = tf.split(self._act(f"{name}/pre", xt + hu), 4, axis=-1)
             i_, f, g, o = self._sigmoid(i_), self._sigmoid(f), self._tanh(g), self._sigmoid(o)
-            c = self._act(f"{name}/c", self._act(f"{name}/fc", f * c) + self._act(f"{name}/ig", i_ * g))
-            return self._act(f"{name}/h", o * self._tanh(c)), c
+            c = f * state[1] + i_ * g
+            return self._act(f"{name}/h", o * tf.tanh(c)), c
 
         batch = x.shape[0] or tf.shape(x)[0]
-        state = tuple(self._act(f"{name}/{s}", tf.zeros((batch, n))) for s in ("h", "c")[:2 if kind == "lstm" else 1])
+        state = (self._act(f"{name}/h", tf.zeros((batch, n))),) + ((tf.zeros((batch, n)),) if kind == "lstm" else ())
         # Zeros for the output buffer, computed from the input so the converter
         # does not store them as a [T, B, units] constant.
         out0 = self._act(f"{name}/h", xw[:, :, :n] * 0.0)
