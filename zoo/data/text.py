@@ -161,10 +161,15 @@ def random_windows(ids: np.ndarray, length: int, batch_size: int, count: int, se
         raise ZooError(f"training text has {len(ids)} characters; data.seq_len={length} needs at least {length + 2}")
     data = tf.constant(ids)
     starts = len(ids) - length - 1
+    offsets = tf.range(length + 1, dtype=tf.int64)
+
+    def windows(r):  # one gather per batch: [batch] random numbers -> [batch, length + 1] ids
+        return tf.gather(data, tf.math.floormod(r, starts)[:, None] + offsets)
+
     return (tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-            .take(count * batch_size)
-            .map(lambda r: data[tf.math.floormod(r, starts):tf.math.floormod(r, starts) + length + 1])
             .batch(batch_size, drop_remainder=True)
+            .take(count)
+            .map(windows)
             .map(lambda w: (w[:, :-1], w[:, 1:]))
             .prefetch(tf.data.AUTOTUNE))
 
