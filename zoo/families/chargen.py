@@ -128,10 +128,36 @@ def state_size(recipe: Recipe) -> int:
     return m.layers * m.units * (2 if m.cell == "lstm" else 1)
 
 
-def _parts(model, recipe: Recipe):
+def _stack(model, recipe: Recipe, sequence: bool):
+    """The trained layers as one function (ids, packed state) -> (logits, packed state).
+
+    `sequence=False` steps each cell once (ids [B]); `sequence=True` runs each
+    cell over a window (ids [B, T]) through `keras.layers.RNN` wrappers that
+    share the cells' weights. The state packs every layer's h (and c) side by side.
+    """
+    import keras
+    from keras import ops
+
     m = recipe.model
     cells = [model.get_layer(f"{m.cell}{i + 1}").cell for i in range(m.layers)]
-    return model.get_layer("embedding"), cells, model.get_layer("logits")
+    embedding, dense = model.get_layer("embedding"), model.get_layer("logits")
+    per_layer = 2 if m.cell == "lstm" else 1
+    rnns = [keras.layers.RNN(cell, return_sequences=True, return_state=True) for cell in cells] if sequence else []
+
+    def run(ids, state):
+        x = embedding(ids)
+        pieces = ops.split(state, m.layers * per_layer, axis=-1) if m.layers * per_layer > 1 else [state]
+        new = []
+        for i, cell in enumerate(cells):
+            states = list(pieces[i * per_layer:(i + 1) * per_layer])
+            if sequence:
+                x, *states = rnns[i](x, initial_state=states)
+            else:
+                x, states = cell(x, states)
+            new.extend(states)
+        return dense(x), ops.concatenate(new, axis=-1) if len(new) > 1 else new[0]
+
+    return run
 
 
 def step_function(model, recipe: Recipe):
@@ -141,44 +167,12 @@ def step_function(model, recipe: Recipe):
     state packs every layer's h (and c) side by side. Traceable by
     `tf.function` and convertible to builtins-only LiteRT (no loop).
     """
-    from keras import ops
-
-    embedding, cells, dense = _parts(model, recipe)
-    m = recipe.model
-    per_layer = 2 if m.cell == "lstm" else 1
-
-    def step(ids, state):
-        x = embedding(ids)
-        pieces = ops.split(state, m.layers * per_layer, axis=-1) if m.layers * per_layer > 1 else [state]
-        new = []
-        for i, cell in enumerate(cells):
-            x, states = cell(x, list(pieces[i * per_layer:(i + 1) * per_layer]))
-            new.extend(states)
-        return dense(x), ops.concatenate(new, axis=-1) if len(new) > 1 else new[0]
-
-    return step
+    return _stack(model, recipe, sequence=False)
 
 
 def sequence_function(model, recipe: Recipe):
     """(ids [B, T], state [B, S]) -> (logits [B, T, V], state): a window, state carried in and out."""
-    import keras
-    from keras import ops
-
-    embedding, cells, dense = _parts(model, recipe)
-    m = recipe.model
-    per_layer = 2 if m.cell == "lstm" else 1
-    rnns = [keras.layers.RNN(cell, return_sequences=True, return_state=True) for cell in cells]
-
-    def run(ids, state):
-        x = embedding(ids)
-        pieces = ops.split(state, m.layers * per_layer, axis=-1) if m.layers * per_layer > 1 else [state]
-        new = []
-        for i, rnn in enumerate(rnns):
-            x, *states = rnn(x, initial_state=list(pieces[i * per_layer:(i + 1) * per_layer]))
-            new.extend(states)
-        return dense(x), ops.concatenate(new, axis=-1) if len(new) > 1 else new[0]
-
-    return run
+    return _stack(model, recipe, sequence=True)
 
 
 # ----------------------------------------------------------------------------- data
