@@ -29,13 +29,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def chars_per_s(gen, count=2000):
-    list(gen.stream("\n", 20, seed=1))  # warm up
-    start = time.perf_counter()
-    n = sum(1 for _ in gen.stream("\n", count, seed=2))
-    return round(n / (time.perf_counter() - start), 1)
-
-
 def main():
     import csv
 
@@ -90,12 +83,12 @@ def main():
     result["train_chars_per_s"] = round(x[:, :-1].size / (time.perf_counter() - start), 1)
 
     # Generation: Keras step function vs LiteRT one-step generators.
-    gen = {"keras_tf_function": chars_per_s(chargen.Generator.from_keras(model, recipe, vocab))}
+    gen = {"keras_tf_function": chargen.Generator.from_keras(model, recipe, vocab).chars_per_s(2000, warmup=20)}
     meta = chargen.export_meta(recipe, vocab)
     for quantize, name in (("none", "float"), ("dynamic", "dynamic")):
         path = Path(tmp.name) / f"model_{name}.tflite"
         path.write_bytes(exporter.strip_tensor_names(chargen.export_tflite(model, recipe, vocab, quantize, None)))
-        gen[f"litert_{name}"] = chars_per_s(chargen.Generator.from_litert(path, meta))
+        gen[f"litert_{name}"] = chargen.Generator.from_litert(path, meta).chars_per_s(2000, warmup=20)
         result.setdefault("litert_size_bytes", {})[name] = path.stat().st_size
     result["generate_chars_per_s"] = gen
     print(json.dumps(result, indent=2))

@@ -47,14 +47,19 @@ def load_keras(run_dir: Path):
     return recipe, family, model
 
 
-def tflite_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
-    """Runs a single-output LiteRT model one example at a time (its batch is 1)."""
+def open_interpreter(path: Path):
+    """The LiteRT interpreter of `path` on one thread; a bad file is a one-line error."""
     from ai_edge_litert.interpreter import Interpreter
 
     try:
-        interp = Interpreter(model_path=str(path), num_threads=1)
+        return Interpreter(model_path=str(path), num_threads=1)
     except (ValueError, RuntimeError) as e:
         raise ZooError(f"{path}: not a loadable LiteRT model ({str(e).splitlines()[0]})") from None
+
+
+def tflite_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
+    """Runs a single-output LiteRT model one example at a time (its batch is 1)."""
+    interp = open_interpreter(path)
     interp.allocate_tensors()
     inp = interp.get_input_details()[0]
     out = interp.get_output_details()[0]

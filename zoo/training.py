@@ -186,7 +186,7 @@ def train(recipe: Recipe, run_dir: Path, data_root: Path = Path("data"), resume:
     # Report on the best checkpoint, not the last epoch.
     best_model = keras.saving.load_model(run_dir / runs.MODEL, safe_mode=True,
                                          custom_objects=family.custom_objects())
-    metrics = family.final_metrics(best_model, splits, run_dir)
+    metrics = family.final_metrics(best_model, splits, run_dir, recipe)
     metrics.update(train_seconds=round(seconds, 1), epochs_run=len(model.history.epoch) if model.history else 0,
                    stopped_by_budget=bool(budget and budget.stopped_at),
                    params=int(best_model.count_params()),

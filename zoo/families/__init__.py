@@ -6,7 +6,7 @@ Each family module provides (the protocol the generic code calls):
 - `build(recipe, meta)`, `default_meta(recipe)`, `custom_objects()`, where meta is
   what the data set decides (labels, a vocabulary): `save_meta` / `load_meta`;
 - training: `parse_data_spec(spec, recipe)`, `datasets(recipe, data_root)`,
-  `compile_args(recipe)`, `MONITOR` / `MONITOR_MODE`, `final_metrics(model, splits, run_dir)`;
+  `compile_args(recipe)`, `MONITOR` / `MONITOR_MODE`, `final_metrics(model, splits, run_dir, recipe)`;
 - `evaluate_run(recipe, model, meta, run_dir, data_root, split)` for `zoo eval`;
 - export: `prepare_export`, `export_savedmodel`, `export_tflite`, `check_export`,
   `export_meta` (the sidecar an exported model carries).

@@ -284,10 +284,9 @@ def score(model, recipe: Recipe, ids: np.ndarray, streams: int = 64, chunk: int 
     return {"characters": int(y.size), "loss_nats": round(loss, 4), "bits_per_char": round(loss / LN2, 4)}
 
 
-def final_metrics(model, splits: Splits, run_dir: Path) -> dict:
+def final_metrics(model, splits: Splits, run_dir: Path, recipe: Recipe) -> dict:
     """Validation loss of the best checkpoint: per window (as in training) and with the state carried."""
     windows = model.evaluate(splits.validation, verbose=0, return_dict=True)
-    recipe = _recipe_of(run_dir)
     full = score(model, recipe, splits.test[0])
     sample = "".join(Generator.from_keras(model, recipe, splits.labels).stream("\n", 300, temperature=0.8, seed=0))
     (Path(run_dir) / "sample.txt").write_text(sample, encoding="utf-8")
@@ -296,12 +295,6 @@ def final_metrics(model, splits: Splits, run_dir: Path) -> dict:
             "validation_window": recipe.data.seq_len,
             "validation_stateful": full,
             "vocabulary": len(splits.labels)}
-
-
-def _recipe_of(run_dir: Path) -> Recipe:
-    from zoo import families, runs
-
-    return families.recipe_from_json(runs.read_json(Path(run_dir) / runs.RECIPE))
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -359,12 +352,9 @@ class Generator:
 
     @classmethod
     def from_litert(cls, path: Path, meta: dict) -> Generator:
-        from ai_edge_litert.interpreter import Interpreter
+        from zoo import runtime
 
-        try:
-            runner = Interpreter(model_path=str(path), num_threads=1).get_signature_runner()
-        except (ValueError, RuntimeError) as e:
-            raise ZooError(f"{path}: not a loadable LiteRT model ({str(e).splitlines()[0]})") from None
+        runner = runtime.open_interpreter(path).get_signature_runner()
 
         def step(ids, state):
             out = runner(ids=ids, state=state)
@@ -383,6 +373,14 @@ class Generator:
             return out["logits"].numpy(), out["state"].numpy()
 
         return cls(step, Vocabulary.from_json(meta["vocabulary"]), meta["state_size"])
+
+    def chars_per_s(self, count: int, warmup: int = 0) -> float:
+        """Generation speed: characters per second over `count` steps (after `warmup` steps)."""
+        if warmup:
+            list(self.stream("\n", warmup, seed=1))
+        start = time.perf_counter()
+        n = sum(1 for _ in self.stream("\n", count, seed=1 if not warmup else 2))
+        return round(n / (time.perf_counter() - start), 1)
 
     def stream(self, prime: str = "\n", length: int = 500, temperature: float = 1.0, top_k: int = 0,
                seed: int = 0):
@@ -499,14 +497,9 @@ def check_export(model, recipe: Recipe, vocab: Vocabulary, path: Path, data_root
         z = logits - logits.max(-1, keepdims=True)
         return float(np.mean(np.log(np.exp(z).sum(-1)) - z[np.arange(len(z)), ids[1:]]))
 
-    def speed(gen):
-        start = time.perf_counter()
-        n = sum(1 for _ in gen.stream("\n", 300, seed=1))
-        return round(n / (time.perf_counter() - start), 1)
-
     text_keras = "".join(keras_gen.stream("\n", 200, temperature=1.0, seed=0))
     text_export = "".join(exported.stream("\n", 200, temperature=1.0, seed=0))
     return {"characters": int(len(got)), "max_logit_diff": float(np.max(np.abs(got - ref))),
             "loss_nats": round(nats(got), 4), "keras_loss_nats": round(nats(ref), 4),
             "same_text_as_keras": text_keras == text_export,
-            "generate_chars_per_s": speed(exported), "keras_generate_chars_per_s": speed(keras_gen)}
+            "generate_chars_per_s": exported.chars_per_s(300), "keras_generate_chars_per_s": keras_gen.chars_per_s(300)}

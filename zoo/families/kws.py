@@ -375,7 +375,7 @@ def custom_objects() -> dict:
     return dict(CUSTOM_OBJECTS)
 
 
-def final_metrics(model, splits: Splits, run_dir: Path) -> dict:
+def final_metrics(model, splits: Splits, run_dir: Path, recipe: Recipe) -> dict:
     """Validation and test metrics of the best checkpoint, with a test confusion matrix."""
     val = model.evaluate(splits.validation, verbose=0, return_dict=True)
     metrics = {"validation_accuracy": float(val["accuracy"]), "labels": splits.labels}
