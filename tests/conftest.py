@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 import numpy as np
 import pytest
 
-from zoo.data.audio import write_wav
+from zoo.families.kws.sample import write_digit_folder
 
 WORDS = ("zero", "one", "two")
 
@@ -17,20 +13,7 @@ WORDS = ("zero", "one", "two")
 @pytest.fixture(scope="session")
 def digit_folder(tmp_path_factory):
     """An FSDD-layout folder `{digit}_{speaker}_{take}.wav`, spoken by eSpeak NG at 8 kHz."""
-    import librosa
-
-    from zoo.data.tts import SAMPLE_RATE, Synthesizer
-
-    root = tmp_path_factory.mktemp("fsdd")
-    synth = Synthesizer()
-    speakers = {"en-us+m3": "alice", "en+f2": "bob"}
-    for digit, word in enumerate(WORDS):
-        for voice, speaker in speakers.items():
-            for take in range(12):
-                wav = synth.say(word, voice=voice, rate=140 + 8 * take, pitch=30 + 3 * take)
-                wav = librosa.resample(wav, orig_sr=SAMPLE_RATE, target_sr=8000)
-                write_wav(root / f"{digit}_{speaker}_{take}.wav", wav, 8000)
-    return root
+    return write_digit_folder(tmp_path_factory.mktemp("fsdd"), WORDS)
 
 
 def tone(seconds=0.5, rate=16000, freq=440.0):

@@ -1,25 +1,31 @@
-"""The `zoo` command line: list, train, eval, export, predict.
+"""The `zoo` command line: list, train, eval, export, predict, generate, gates.
 
-Each command parses its arguments, calls one function and prints the result.
-A `ZooError` (bad input) becomes one line on stderr and exit status 1.
+Each command parses its arguments, calls one function of `zoo.api` and prints
+the result. `zoo.api` loads TensorFlow, so it is imported when a command runs,
+never for `--help` or `list`. A `ZooError` (bad input) becomes one line on
+stderr and exit status 1; TensorFlow's native start-up logging is kept off
+the terminal unless `--verbose` is given.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import json
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from zoo.errors import ZooError
+from zoo.core import logs
+from zoo.core.errors import ZooError
+from zoo.core.family import QUANTIZE_MODES
+from zoo.families.registry import FAMILIES, registry, resolve
 
 
-def _quiet_tensorflow():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "2")
+def api():
+    """The Python API (loads TensorFlow on first use)."""
+    return importlib.import_module("zoo.api")
 
 
 def handle_errors(fn):
@@ -36,39 +42,32 @@ def handle_errors(fn):
     return wrapper
 
 
+def _by_family(attribute: str) -> str:
+    return "; ".join(f"{f.name}: {', '.join(getattr(f.capabilities, attribute))}" for f in FAMILIES.values())
+
+
 @click.group()
 @click.version_option(package_name="recurrent-zoo")
-def main():
+@click.option("--verbose", is_flag=True, help="Show TensorFlow's native logging too.")
+def main(verbose):
     """Recurrent Zoo: train, evaluate, export and run RNN/LSTM/GRU models."""
-    _quiet_tensorflow()
+    logs.quiet_environment()
+    if not verbose and sys.stderr is sys.__stderr__:  # a real process, not a test runner's capture
+        logs.silence_native_stderr()
 
 
 @main.command("list")
-@click.option("--params/--no-params", default=True, help="Build each model to count parameters.")
 @handle_errors
-def list_cmd(params):
-    """Print the named recipes."""
-    from zoo.families import get, registry
-
+def list_cmd():
+    """Print the named recipes (parameters counted without building them)."""
     rows = [("name", "family", "cell", "params", "data", "description")]
     for r in registry():
-        count = "-"
-        if params:
-            family = get(r.family)
-            count = f"{family.build(r, family.default_meta(r)).count_params():,}"
         cell = r.model.cell + ("+conv" if getattr(r.model, "conv_filters", 0) else "")
-        rows.append((r.name, r.family, cell, count, r.data.source, r.description))
+        params = f"{FAMILIES[r.family].count_params(r):,}"
+        rows.append((r.name, r.family, cell, params, r.data.source, r.description))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1])
-
-
-def _resolve(recipe_name: str, data: str | None, overrides):
-    from zoo.families import get, registry
-    from zoo.recipes import apply_overrides
-
-    recipe = apply_overrides(registry().get(recipe_name), overrides)
-    return get(recipe.family).parse_data_spec(data, recipe)
 
 
 @main.command()
@@ -83,14 +82,11 @@ def _resolve(recipe_name: str, data: str | None, overrides):
 @handle_errors
 def train(recipe, data, out, overrides, resume, data_root):
     """Train RECIPE into a self-contained run directory."""
-    from zoo import training
-
     if resume and (overrides or data):
         raise ZooError("--resume continues the saved recipe; it takes no --set or --data")
-    resolved = _resolve(recipe, data, overrides)
-    run_dir = out or Path("models") / recipe / "run"
-    metrics = training.train(resolved, run_dir, data_root=data_root, resume=resume,
-                             verbose="auto" if sys.stdout.isatty() else 2)
+    resolved = resolve(recipe, data, overrides)
+    metrics, run_dir = api().train(resolved, out, data_root=data_root, resume=resume,
+                                   verbose="auto" if sys.stdout.isatty() else 2)
     click.echo(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}, indent=2))
     click.echo(f"run directory: {run_dir}")
 
@@ -103,10 +99,8 @@ def train(recipe, data, out, overrides, resume, data_root):
 @click.option("--data-root", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
 @handle_errors
 def eval_cmd(run, data, split, data_root):
-    """Evaluate a trained RUN directory; writes eval_*.json and a confusion matrix into it."""
-    from zoo import evaluation
-
-    result = evaluation.evaluate_run(run, data, None if split == "all" else split, data_root)
+    """Evaluate a trained RUN directory; writes eval_*.json (and plots) into it."""
+    result = api().evaluate(run, data, None if split == "all" else split, data_root)
     click.echo(json.dumps(result, indent=2))
 
 
@@ -114,17 +108,14 @@ def eval_cmd(run, data, split, data_root):
 @click.argument("run", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["savedmodel", "tflite"]), default="tflite",
               show_default=True)
-@click.option("--quantize", type=click.Choice(["none", "dynamic", "int8"]), default="none",
-              show_default=True, help="LiteRT only: dynamic-range or full-integer int8.")
+@click.option("--quantize", type=click.Choice(QUANTIZE_MODES), default="none", show_default=True,
+              help=f"LiteRT only; what each family supports: {_by_family('quantize')}.")
 @click.option("--out", type=click.Path(path_type=Path), help="Output file or folder (default RUN/exports/...).")
 @click.option("--data-root", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
 @handle_errors
 def export(run, fmt, quantize, out, data_root):
-    """Export RUN to a SavedModel or a builtins-only LiteRT file, and check it."""
-    from zoo import export as exporter
-
-    report = exporter.export_run(run, fmt, quantize, out, data_root)
-    click.echo(json.dumps(report, indent=2))
+    """Export RUN to a SavedModel or a builtins-only LiteRT file, and check it against the run."""
+    click.echo(json.dumps(api().export(run, fmt, quantize, out, data_root), indent=2))
 
 
 @main.command()
@@ -135,11 +126,9 @@ def export(run, fmt, quantize, out, data_root):
 @handle_errors
 def predict(model, files, top_k, as_json):
     """Run MODEL (a run directory, a SavedModel or a .tflite file) on wav FILES or folders."""
-    from zoo import runtime
-
-    loaded = runtime.load(model)
+    spotter = api().load(model, verb="predict")
     failures = 0
-    for result in runtime.predict_files(loaded, files, top_k):
+    for result in spotter.predict_files(files, top_k):
         if "error" in result:
             failures += 1
             click.echo(f"error: {result['error']}", err=True)
@@ -163,10 +152,8 @@ def predict(model, files, top_k, as_json):
 @click.option("--seed", default=0, show_default=True, help="Same seed, same text.")
 @handle_errors
 def generate(model, prime, length, temperature, top_k, seed):
-    """Generate text with MODEL (a chargen run directory, SavedModel or .tflite file), streamed."""
-    from zoo.families import chargen
-
-    gen = chargen.generator(model)
+    """Generate text with MODEL (a text run directory, SavedModel or .tflite file), streamed."""
+    gen = api().load(model, verb="generate")
     unknown = gen.vocab.unknown(prime)
     if unknown:
         click.echo(f"note: --prime has {len(unknown)} character(s) outside the vocabulary, read as unknown: "
@@ -176,6 +163,18 @@ def generate(model, prime, length, temperature, top_k, seed):
         click.echo(char, nl=False)
         sys.stdout.flush()
     click.echo()
+
+
+@main.command()
+@click.argument("run", type=click.Path(path_type=Path))
+@click.argument("input")
+@click.option("--layer", type=int, help="Which recurrent layer, from 1 (default: the first).")
+@click.option("--out", type=click.Path(path_type=Path), help="The figure (default RUN/gates.png).")
+@click.option("--npz", type=click.Path(path_type=Path), help="Also write the raw values here.")
+@handle_errors
+def gates(run, input, layer, out, npz):
+    """Draw a recurrent layer's gates on INPUT: a wav for keyword models, text for text models."""
+    click.echo(json.dumps(api().gates(run, input, layer, out, npz), indent=2))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import tone
+
+from zoo.audio.decode import fit_length, load_clips, read_wav
+from zoo.core.errors import ZooError
+
+
+@pytest.mark.parametrize("subtype", ["PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT", "DOUBLE"])
+def test_reads_every_common_wav_format(tmp_path, subtype):
+    path = tmp_path / f"{subtype}.wav"
+    sf.write(path, tone(), 16000, subtype=subtype)
+    x = read_wav(path, 16000)
+    assert x.dtype == np.float32 and len(x) == 8000
+    np.testing.assert_allclose(x, tone(), atol=1e-2)
+
+
+def test_stereo_is_mixed_and_resampled(tmp_path):
+    path = tmp_path / "stereo.wav"
+    left = tone(rate=44100)
+    sf.write(path, np.stack([left, left], axis=1), 44100)
+    x = read_wav(path, 16000)
+    assert abs(len(x) - 8000) <= 1
+    assert 0.45 < np.max(np.abs(x)) < 0.55
+
+
+@pytest.mark.parametrize("content, cause", [
+    (b"", "empty file"),
+    (b"RIFF\x24\x00\x00\x00WAVEfmt garbage that is not a wav", "not a readable audio file"),
+    (b"hello, I am text", "not a readable audio file"),
+])
+def test_bad_files_name_the_file_and_cause(tmp_path, content, cause):
+    path = tmp_path / "bad.wav"
+    path.write_bytes(content)
+    with pytest.raises(ZooError, match=f"bad.wav: {cause}"):
+        read_wav(path, 16000)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ZooError, match="missing.wav: no such file"):
+        read_wav(tmp_path / "missing.wav", 16000)
+
+
+def test_unusable_sample_rate(tmp_path):
+    path = tmp_path / "slow.wav"
+    sf.write(path, tone(rate=1000), 1000)
+    with pytest.raises(ZooError, match="slow.wav: unsupported sample rate 1000 Hz"):
+        read_wav(path, 16000)
+
+
+def test_fit_length_centres_short_and_keeps_loudest_window():
+    short = fit_length(np.ones(4, np.float32), 10)
+    assert short.tolist() == [0, 0, 0, 1, 1, 1, 1, 0, 0, 0]
+    long = np.zeros(100, np.float32)
+    long[60:70] = 1.0
+    window = fit_length(long, 20)
+    assert len(window) == 20 and window.sum() == 10
+
+
+def test_load_clips_skips_and_counts_bad_files(tmp_path):
+    good = tmp_path / "good.wav"
+    sf.write(good, tone(), 16000)
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio")
+    clips, kept, skipped = load_clips([good, bad, good], 16000, 16000)
+    assert clips.shape == (2, 16000) and clips.dtype == np.int16
+    assert kept.tolist() == [0, 2]
+    assert len(skipped) == 1 and "bad.wav" in skipped[0]

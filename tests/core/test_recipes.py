@@ -1,0 +1,79 @@
+import dataclasses
+import json
+
+import pytest
+
+from zoo.core.errors import ZooError
+from zoo.core.recipe import Recipe, Registry, TrainConfig, apply_overrides
+from zoo.families.registry import get, registry
+
+
+def test_every_registered_recipe_builds():
+    names = registry().names()
+    assert {"kws_gru_s_fsdd", "kws_lstm_s_fsdd", "kws_rnn_s_fsdd", "kws_gru_s_tts",
+            "kws_gru_s_ttsdigits", "kws_crnn_m_sc12", "chargen_gru_s_pydocs", "chargen_lstm_m_shakespeare",
+            "chargen_gru_m_shakespeare", "chargen_rnn_m_shakespeare"} <= set(names)
+    for recipe in registry():
+        family = get(recipe.family)
+        meta = family.default_meta(recipe)
+        model = family.build(recipe, meta)
+        assert model.count_params() > 0
+        if recipe.family == "kws":  # raw audio of the clip's length in, one logit per label out
+            assert model.input_shape[1] == int(recipe.data.sample_rate * recipe.data.clip_seconds)
+            assert model.output_shape == (None, len(meta))
+        else:  # character ids in, next-character logits out, at every position
+            assert model.output_shape == (None, None, len(meta))
+
+
+def test_recipe_names_follow_task_arch_size_dataset():
+    for name in registry().names():
+        task, arch, size, dataset = name.split("_")
+        assert size in ("s", "m") and arch in ("rnn", "lstm", "gru", "crnn") and dataset
+
+
+def test_duplicate_name_raises():
+    r = registry().get("kws_gru_s_fsdd")
+    with pytest.raises(ValueError, match="twice"):
+        Registry([r, r])
+
+
+def test_unknown_recipe_lists_known():
+    with pytest.raises(ZooError, match="known recipes: .*kws_gru_s_fsdd"):
+        registry().get("kws_nope")
+
+
+def test_overrides_are_typed():
+    r = registry().get("kws_gru_s_fsdd")
+    r2 = apply_overrides(r, ["train.epochs=3", "model.cell=lstm", "train.learning_rate=1",
+                             "data.snr_db=(0, 10)", "data.words=['yes', 'no']"])
+    assert r2.train.epochs == 3 and r2.model.cell == "lstm"
+    assert r2.train.learning_rate == 1.0 and isinstance(r2.train.learning_rate, float)
+    assert r2.data.snr_db == (0.0, 10.0) and r2.data.words == ("yes", "no")
+    assert r.train.epochs != 3  # the registered recipe is untouched (frozen)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.train.epochs = 1
+
+
+@pytest.mark.parametrize("override, message", [
+    ("train.epoch=3", "unknown key train.epoch; valid keys: train.epochs"),
+    ("optim.lr=3", "unknown section 'optim'"),
+    ("train.epochs=3.5", "expected int"),
+    ("train.epochs='many'", "expected int"),
+    ("model.bidirectional=1", "expected bool"),
+    ("data.snr_db=(1, 2, 3)", "expected 2 items"),
+    ("epochs", "expected section.field=value"),
+])
+def test_bad_overrides_fail_clearly(override, message):
+    with pytest.raises(ZooError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        apply_overrides(registry().get("kws_gru_s_fsdd"), [override])
+
+
+def test_recipe_round_trips_through_json():
+    r = apply_overrides(registry().get("kws_gru_s_ttsdigits"), ["data.snr_db=(1.0, 2.0)"])
+    assert get(r.family).recipe_from_dict(json.loads(r.to_json())) == r
+
+
+def test_train_config_defaults_are_sane():
+    t = TrainConfig()
+    assert t.epochs > 0 and t.batch_size > 0 and t.max_seconds == 0
+    assert Recipe.SECTIONS == ("model", "data", "train")

@@ -1,0 +1,101 @@
+"""The Python API: everything the `zoo` command does, for scripts.
+
+`resolve` (a recipe with overrides) comes from `zoo.families.registry`.
+
+Example:
+    >>> import zoo
+    >>> "kws_gru_s_fsdd" in zoo.recipes().names()
+    True
+
+Inference on a trained run, an exported SavedModel or a LiteRT file (with its
+sidecar) goes through `zoo.load`, which returns the family's object: a
+`KeywordModel` (`predict`) for keyword spotters, a `Generator` (`generate`,
+`stream`) for text models::
+
+    spotter = zoo.load("models/kws_gru_s_fsdd/run/exports/model_int8.tflite")
+    spotter.predict(["yes.wav", "recordings/"], top_k=3)
+    writer = zoo.load("models/chargen_gru_s_shakespeare/run")
+    writer.generate("ROMEO:", length=200, temperature=0.8, seed=0)
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from zoo.core import evaluate as core_evaluate
+from zoo.core import export as core_export
+from zoo.core import gates as core_gates
+from zoo.core import runs
+from zoo.core import train as core_train
+from zoo.core.errors import ZooError
+from zoo.core.load import load as load_model
+from zoo.core.load import load_run
+from zoo.core.recipe import Recipe, Registry
+from zoo.families.registry import FAMILIES, get, registry
+
+
+def recipes() -> Registry:
+    """Every named recipe, in one registry (`.names()`, `.get(name)`)."""
+    return registry()
+
+
+def load(path, verb: str | None = None):
+    """Loads a run directory, a SavedModel or a `.tflite` file for inference.
+
+    Returns the family's inference object: it has the verbs its family's
+    `capabilities.verbs` name (`predict` for keyword spotters, `generate` for
+    text models). With `verb`, a model whose family lacks it is an error.
+    Errors are `zoo.core.errors.ZooError` with one line that names the file
+    and the cause.
+    """
+    run = load_model(Path(path), FAMILIES)
+    if verb:
+        run.family.require_verb(verb, Path(path))
+    return run.family.inference(run)
+
+
+def train(recipe: Recipe, run_dir: Path | None = None, data_root: Path = Path("data"), resume: bool = False,
+          verbose="auto") -> tuple[dict, Path]:
+    """Trains a resolved recipe (see `resolve`); returns (metrics, run directory).
+
+    With `resume`, continues `run_dir` from its last checkpoint with the recipe saved there.
+    """
+    run_dir = Path(run_dir or runs.default_dir(recipe.name))
+    metrics = core_train.train(recipe, get(recipe.family), run_dir, data_root=Path(data_root), resume=resume,
+                               verbose=verbose)
+    return metrics, run_dir
+
+
+def evaluate(run_dir: Path, data: str | None = None, split: str | None = "test",
+             data_root: Path = Path("data")) -> dict:
+    """Metrics of a run on its own data (or `data`), for a split (None: all)."""
+    return core_evaluate.evaluate_run(Path(run_dir), FAMILIES, data, split, Path(data_root))
+
+
+def export(run_dir: Path, fmt: str = "tflite", quantize: str = "none", out: Path | None = None,
+           data_root: Path = Path("data")) -> dict:
+    """Exports a run (`savedmodel` or `tflite`, `quantize` as its family allows) and checks the export."""
+    return core_export.export_run(Path(run_dir), FAMILIES, fmt, quantize, out, Path(data_root))
+
+
+def gates(run_dir: Path, source: str, layer: int | None = None, out: Path | None = None,
+          npz: Path | None = None) -> dict:
+    """Draws the gates of a run's recurrent layer on one input (a wav path, or text for text models).
+
+    Writes the figure to `out` (default `RUN/gates.png`) and the raw values to
+    `npz` if given; returns what it wrote and how long it took.
+    """
+    start = time.perf_counter()
+    recipe, family, model = load_run(Path(run_dir), FAMILIES)
+    gate_input = family.gate_input(recipe, family.load_meta(Path(run_dir)), source)
+    number, taps = core_gates.tap(model, gate_input, layer)
+    out = Path(out or Path(run_dir) / "gates.png")
+    if out.suffix.lower() != ".png":
+        raise ZooError(f"{out}: the figure is a PNG; name it .png")
+    what = "text" if family.capabilities.input_kind == "text" else Path(source).name
+    core_gates.draw(out, taps, gate_input, f"{recipe.name}: recurrent layer {number} ({taps.name}) on {what}")
+    if npz:
+        core_gates.save_npz(Path(npz), taps, gate_input)
+    return {"figure": str(out), "npz": str(npz) if npz else None, "layer": number, "layer_name": taps.name,
+            "steps": len(gate_input.steps), "seconds": round(time.perf_counter() - start, 2)}

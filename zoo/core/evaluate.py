@@ -1,0 +1,31 @@
+"""`zoo eval`: metrics of a trained run on any data set whose labels it knows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from zoo.core import runs
+from zoo.core.family import Family
+from zoo.core.load import load_run
+
+
+def evaluate_run(run_dir: Path, families: Mapping[str, Family], data: str | None, split: str | None,
+                 data_root: Path = Path("data")) -> dict:
+    """Evaluates RUN's best model on `data` (default: its own data set).
+
+    Writes `eval_{tag}.json` (and the family's plots) into the run.
+
+    Args:
+        run_dir: a trained run directory.
+        families: the family table (name -> Family).
+        data: `KIND[:PATH]`, or None for the data set the run trained on.
+        split: `train`, `validation`, `test`, or None for all of it.
+        data_root: where data sets are cached.
+    """
+    recipe, family, model = load_run(run_dir, families)
+    recipe = family.with_data(recipe, data)
+    result, tag = family.evaluate(recipe, model, family.load_meta(Path(run_dir)), Path(run_dir), data_root, split)
+    result.update(data=f"{recipe.data.source}:{recipe.data.path}", split=split or "all")
+    runs.write_json(Path(run_dir) / f"eval_{tag}.json", result)
+    return result

@@ -1,0 +1,232 @@
+"""The family contract: what a model family gives the generic code, and what it can do.
+
+A family is one package under `zoo/families/` with one `Family` subclass. The
+generic code (training, evaluation, export, the CLI and `zoo.load`) calls only
+the hooks below and reads only `capabilities`; it never tests a family's name.
+Hooks that build models, read data or convert import TensorFlow when called,
+so listing recipes stays fast.
+
+Adding a family: subclass `Family`, implement every abstract hook, list an
+instance in `zoo/families/registry.py`. The contract tests
+(`tests/contract/`) then train, save, reload, export and check every recipe of it.
+
+Example:
+    >>> caps = Capabilities(input_kind="text", verbs=("generate",))
+    >>> caps.quantize, caps.formats
+    (('none', 'dynamic'), ('savedmodel', 'tflite'))
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from zoo.core.errors import ZooError
+from zoo.core.recipe import Recipe, recipe_from_dict, with_data_source
+
+QUANTIZE_MODES = ("none", "dynamic", "int8")
+
+
+@dataclasses.dataclass(frozen=True)
+class Capabilities:
+    """What a family's models can do; generic code offers only these.
+
+    Attributes:
+        input_kind: what its models read at inference: `audio` (wav files or
+            waveforms) or `text` (a string).
+        verbs: inference verbs of its `zoo.load` objects and CLI commands:
+            `predict` (labels for inputs) and/or `generate` (text).
+        formats: export formats: `savedmodel`, `tflite`.
+        quantize: LiteRT quantization modes: `none`, `dynamic`, `int8`.
+        streams: its exported models run one input step at a time with the
+            state held outside.
+    """
+
+    input_kind: str
+    verbs: tuple[str, ...]
+    formats: tuple[str, ...] = ("savedmodel", "tflite")
+    quantize: tuple[str, ...] = ("none", "dynamic")
+    streams: bool = False
+
+
+@dataclasses.dataclass
+class Splits:
+    """What training needs from a family's data.
+
+    Attributes:
+        train: a `tf.data.Dataset` of (input, target) batches.
+        validation: the same for validation.
+        test: held-out data in the family's own form, for `final_metrics`.
+        train_size: examples per epoch.
+        meta: what the data decided and the model needs (labels, a vocabulary);
+            saved into the run by `save_meta`.
+        info: JSON-able facts about the data (sizes, skipped files), saved as `data.json`.
+    """
+
+    train: Any
+    validation: Any
+    test: Any
+    train_size: int
+    meta: Any
+    info: dict
+
+
+@dataclasses.dataclass
+class GateInput:
+    """One input prepared for `zoo gates`.
+
+    Attributes:
+        batch: the model input, batch of one.
+        steps: a label for each time step the recurrent layers see (characters,
+            or frame times in seconds).
+        axis: what a step is, for the figure's axis (`character`, `time (s)`).
+        waveform: for audio, (samples, sample_rate) to draw above the gates.
+    """
+
+    batch: Any
+    steps: list
+    axis: str
+    waveform: tuple | None = None
+
+
+class Family(abc.ABC):
+    """Base class of a model family: its recipes, data, model, evaluation, export and inference.
+
+    Class attributes:
+        name: the family's name, the first word of its recipe names.
+        title: what it does, in words (for messages).
+        model_config, data_config: its recipe sections' dataclasses.
+        sources: the `--data KIND` values it reads.
+        monitor, monitor_mode: the validation metric that picks the best checkpoint.
+        capabilities: what its models can do.
+    """
+
+    name: str
+    title: str
+    model_config: type
+    data_config: type
+    sources: tuple[str, ...]
+    monitor: str = "val_loss"
+    monitor_mode: str = "min"
+    capabilities: Capabilities
+
+    # -- recipes ---------------------------------------------------------------
+
+    @abc.abstractmethod
+    def recipes(self) -> list[Recipe]:
+        """The family's named recipes (task_arch_size_dataset)."""
+
+    def recipe_from_dict(self, d: dict) -> Recipe:
+        """A recipe saved with `Recipe.to_dict` (a run's `recipe.json`)."""
+        return recipe_from_dict(d, self.model_config, self.data_config)
+
+    def with_data(self, recipe: Recipe, spec: str | None) -> Recipe:
+        """Applies `--data KIND[:PATH]` to the recipe's data section."""
+        return with_data_source(recipe, spec, self.sources, self.title)
+
+    @abc.abstractmethod
+    def count_params(self, recipe: Recipe) -> int:
+        """The model's parameter count, computed without building it (for `zoo list`)."""
+
+    @abc.abstractmethod
+    def tiny(self, recipe: Recipe) -> Recipe:
+        """The same recipe at test size (a few units, a few steps), for the contract tests."""
+
+    @abc.abstractmethod
+    def sample_data(self, folder: Path) -> str:
+        """Writes a small data set of the family's kind into `folder` (no network); returns its `--data` spec."""
+
+    # -- model and metadata ----------------------------------------------------
+
+    @abc.abstractmethod
+    def build(self, recipe: Recipe, meta) -> Any:
+        """The Keras model for `recipe`, given the data's `meta` (labels, vocabulary)."""
+
+    @abc.abstractmethod
+    def default_meta(self, recipe: Recipe) -> Any:
+        """A stand-in `meta` for building a recipe before any data is read."""
+
+    @abc.abstractmethod
+    def save_meta(self, run_dir: Path, meta) -> None:
+        """Writes `meta` into the run directory."""
+
+    @abc.abstractmethod
+    def load_meta(self, run_dir: Path) -> Any:
+        """Reads what `save_meta` wrote."""
+
+    def custom_objects(self) -> dict:
+        """Custom Keras classes its saved models use (for safe-mode loading)."""
+        return {}
+
+    # -- training and evaluation -----------------------------------------------
+
+    @abc.abstractmethod
+    def datasets(self, recipe: Recipe, data_root: Path) -> Splits:
+        """Training and validation pipelines, held-out data and `meta`, from the recipe's data."""
+
+    @abc.abstractmethod
+    def compile_args(self, recipe: Recipe) -> dict:
+        """Loss and metrics for `model.compile` (the optimizer is the trainer's)."""
+
+    @abc.abstractmethod
+    def final_metrics(self, model, splits: Splits, run_dir: Path, recipe: Recipe) -> dict:
+        """Metrics of the best checkpoint after training (and the family's plots)."""
+
+    @abc.abstractmethod
+    def evaluate(self, recipe: Recipe, model, meta, run_dir: Path, data_root: Path,
+                 split: str | None) -> tuple[dict, str]:
+        """(`zoo eval` result, a tag naming the data and split for its file names)."""
+
+    # -- export ----------------------------------------------------------------
+
+    @abc.abstractmethod
+    def prepare_export(self, recipe: Recipe, meta, data_root: Path, quantize: str) -> Any:
+        """Loads once what both the conversion and its check need (calibration and check data)."""
+
+    @abc.abstractmethod
+    def export_savedmodel(self, model, recipe: Recipe, meta, path: Path) -> None:
+        """Writes a SavedModel of the exported model to `path`."""
+
+    @abc.abstractmethod
+    def export_tflite(self, model, recipe: Recipe, meta, quantize: str, context) -> bytes:
+        """The exported model as builtins-only LiteRT bytes."""
+
+    @abc.abstractmethod
+    def check_export(self, model, recipe: Recipe, meta, path: Path, context) -> dict:
+        """Compares the written export with the Keras model; returns the figures for `export.json`."""
+
+    @abc.abstractmethod
+    def export_meta(self, recipe: Recipe, meta) -> dict:
+        """The JSON sidecar an export carries (everything inference needs; `family` included)."""
+
+    # -- inference ---------------------------------------------------------------
+
+    @abc.abstractmethod
+    def inference(self, run) -> Any:
+        """The object `zoo.load` returns for a loaded model (`zoo.core.litert.Loaded`);
+        it has the methods named in `capabilities.verbs`."""
+
+    @abc.abstractmethod
+    def gate_input(self, recipe: Recipe, meta, source: str) -> GateInput:
+        """Prepares one input for `zoo gates`: a wav path for audio, the text itself for text."""
+
+    # -- checks the generic code makes -----------------------------------------
+
+    def require_quantize(self, quantize: str, fmt: str) -> None:
+        """Raises a one-line error unless this family exports `fmt` with `quantize`."""
+        caps = self.capabilities
+        if fmt not in caps.formats:
+            raise ZooError(f"{self.name} models export as {' or '.join(caps.formats)}, not {fmt}")
+        if fmt == "savedmodel" and quantize != "none":
+            raise ZooError("--quantize applies to --format tflite only")
+        if quantize not in caps.quantize:
+            raise ZooError(f"{self.name} models export with --quantize {' or '.join(caps.quantize)}, "
+                           f"not {quantize}")
+
+    def require_verb(self, verb: str, source: Path) -> None:
+        """Raises a one-line error unless this family's models do `verb`."""
+        if verb not in self.capabilities.verbs:
+            raise ZooError(f"{source}: a {self.name} model does {', '.join(self.capabilities.verbs)}, "
+                           f"not {verb}")

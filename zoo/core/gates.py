@@ -1,0 +1,93 @@
+"""`zoo gates`: look inside a trained recurrent layer on one input.
+
+Runs the input through the model up to a recurrent layer, then through that
+layer with `zoo.nn.recurrent.tap_layer` (the textbook gate equations on the
+trained weights), and draws every gate's activation per unit and time step
+as heat maps aligned with the input: the waveform above for audio, the
+characters along the axis for text. The raw values go to an `.npz`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from zoo.core.errors import ZooError
+from zoo.core.family import GateInput
+from zoo.nn.recurrent import GATES, recurrent_layers, tap_layer
+
+RANGES = {"i": (0, 1), "f": (0, 1), "o": (0, 1), "z": (0, 1), "r": (0, 1), "g": (-1, 1), "candidate": (-1, 1),
+          "h": (-1, 1)}
+
+
+def select_layer(model, index: int | None):
+    """The `index`-th recurrent layer (1-based; None: the first)."""
+    layers = recurrent_layers(model)
+    if not layers:
+        raise ZooError(f"model {model.name} has no recurrent layer")
+    if index is None:
+        return 1, layers[0]
+    if not 1 <= index <= len(layers):
+        raise ZooError(f"--layer {index}: the model has {len(layers)} recurrent layer(s), 1 to {len(layers)}")
+    return index, layers[index - 1]
+
+
+def tap(model, gate_input: GateInput, index: int | None):
+    """(layer number, `LayerTaps`) of one recurrent layer on the prepared input."""
+    import keras
+
+    number, layer = select_layer(model, index)
+    upstream = keras.Model(model.input, layer.input)
+    return number, tap_layer(layer, np.asarray(upstream(gate_input.batch, training=False)))
+
+
+def save_npz(path: Path, taps, gate_input: GateInput) -> None:
+    """Raw values: `{direction}_{gate}` arrays [time, units], the step labels and the layer output."""
+    arrays = {f"{'backward' if d.reverse else 'forward'}_{name}": values[0]
+              for d in taps.directions for name, values in d.gates.items()}
+    arrays.update(steps=np.asarray([str(s) for s in gate_input.steps]), output=taps.output[0])
+    tmp = Path(path).with_name(Path(path).name + ".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    tmp.replace(path)
+
+
+def draw(path: Path, taps, gate_input: GateInput, title: str) -> None:
+    """One heat map per gate and direction (units by time), aligned under the input."""
+    rows = [(d, name) for d in taps.directions for name in GATES[d.kind]]
+    has_wave = gate_input.waveform is not None
+    steps = len(gate_input.steps)
+    fig = Figure(figsize=(min(4 + 0.09 * steps, 22), 1.6 * (len(rows) + has_wave) + 0.8))
+    axes = fig.subplots(len(rows) + has_wave, 1, squeeze=False, sharex=True)[:, 0]
+    if has_wave:
+        audio, rate = gate_input.waveform
+        times = np.arange(len(audio)) / rate
+        step_times = np.asarray(gate_input.steps, float)
+        axes[0].plot(np.interp(times, step_times, np.arange(steps)), audio, lw=0.5, color="k")
+        axes[0].set_ylabel("audio")
+        axes[0].set_yticks([])
+    for ax, (direction, name) in zip(axes[has_wave:], rows):
+        values = direction.gates[name][0].T  # [units, time]
+        lo, hi = RANGES.get(name, (None, None))
+        image = ax.imshow(values, aspect="auto", interpolation="nearest", origin="lower",
+                          cmap="viridis" if lo == 0 else "RdBu_r", vmin=lo, vmax=hi)
+        label = name + (" (backward)" if direction.reverse else "")
+        ax.set_ylabel(f"{label}\nunit", fontsize=8)
+        ax.set_title(f"{label}: {GATES[direction.kind][name]}", fontsize=8, loc="left")
+        fig.colorbar(image, ax=ax, pad=0.01, fraction=0.02)
+    last = axes[-1]
+    if gate_input.axis == "character":
+        last.set_xticks(range(steps))
+        last.set_xticklabels([repr(c)[1:-1] or " " for c in gate_input.steps], fontsize=7, family="monospace")
+    else:
+        ticks = np.linspace(0, steps - 1, min(steps, 11)).round().astype(int)
+        last.set_xticks(ticks)
+        last.set_xticklabels([f"{gate_input.steps[t]:.2f}" for t in ticks], fontsize=7)
+    last.set_xlabel(gate_input.axis)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    tmp = Path(path).with_name(Path(path).name + ".tmp.png")
+    fig.savefig(tmp, dpi=90)
+    tmp.replace(path)
+

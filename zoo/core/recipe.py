@@ -1,0 +1,237 @@
+"""Named recipes: typed frozen dataclasses in one explicit registry.
+
+A recipe has three sections, `model`, `data` and `train`. `train` is shared by
+every family; `model` and `data` are dataclasses of the family's own. Variants
+are derived with `dataclasses.replace`, never copied.
+
+Example:
+    >>> TrainConfig().epochs
+    40
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zoo.core.errors import ZooError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings shared by every family.
+
+    Attributes:
+        epochs: maximum number of passes over the training set.
+        batch_size: examples per step.
+        learning_rate: peak learning rate of the schedule.
+        schedule: `constant`, `cosine` (one cosine decay over all epochs, with warm-up) or
+            `time_cosine` (the same over `max_seconds` of wall-clock time, for
+            equal-time comparisons: the run ends annealed whatever the budget).
+        warmup_epochs: linear warm-up length, in epochs (may be fractional).
+        weight_decay: decoupled weight decay of AdamW.
+        label_smoothing: for classification losses.
+        clipnorm: global gradient-norm clip (0 disables).
+        patience: stop after this many epochs without improving the monitored metric
+            (0 disables early stopping).
+        max_seconds: wall-clock budget for training; 0 means none. The best
+            checkpoint so far is kept.
+        seed: seeds Python, NumPy and TensorFlow.
+        steps_per_epoch: 0 means one pass over the training set.
+    """
+
+    epochs: int = 40
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    schedule: str = "cosine"
+    warmup_epochs: float = 1.0
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.0
+    clipnorm: float = 5.0
+    patience: int = 0
+    max_seconds: float = 0.0
+    seed: int = 0
+    steps_per_epoch: int = 0
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A named, fully specified training job.
+
+    Attributes:
+        name: task_arch_size_dataset, e.g. `kws_gru_s_fsdd`.
+        family: the name of the family that builds, trains and exports it.
+        description: one line for `zoo list`.
+        model: the family's model dataclass.
+        data: the family's data dataclass.
+        train: shared optimisation settings.
+    """
+
+    name: str
+    family: str
+    description: str
+    model: typing.Any
+    data: typing.Any
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    SECTIONS = ("model", "data", "train")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+
+class Registry:
+    """An explicit, ordered collection of recipes; names are unique."""
+
+    def __init__(self, recipes=()):
+        self._recipes: dict[str, Recipe] = {}
+        for recipe in recipes:
+            self.register(recipe)
+
+    def register(self, recipe: Recipe) -> Recipe:
+        if recipe.name in self._recipes:
+            raise ValueError(f"recipe {recipe.name!r} is registered twice")
+        self._recipes[recipe.name] = recipe
+        return recipe
+
+    def get(self, name: str) -> Recipe:
+        try:
+            return self._recipes[name]
+        except KeyError:
+            known = ", ".join(sorted(self._recipes))
+            raise ZooError(f"unknown recipe {name!r}; known recipes: {known}") from None
+
+    def names(self) -> list[str]:
+        return list(self._recipes)
+
+    def __iter__(self):
+        return iter(self._recipes.values())
+
+    def __len__(self):
+        return len(self._recipes)
+
+
+def _check_type(value, annotation, key: str):
+    """Returns `value` converted to `annotation` or raises ZooError."""
+    origin = typing.get_origin(annotation)
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if origin is tuple:
+        if not isinstance(value, (tuple, list)):
+            raise ZooError(f"--set {key}: expected a tuple, got {value!r}")
+        args = typing.get_args(annotation)
+        item_type = args[0] if args else typing.Any
+        if len(args) == 2 and args[1] is Ellipsis or len(args) == 1:
+            return tuple(_check_type(v, item_type, key) for v in value)
+        if len(args) != len(value):
+            raise ZooError(f"--set {key}: expected {len(args)} items, got {value!r}")
+        return tuple(_check_type(v, a, key) for v, a in zip(value, args))
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            try:
+                return _check_type(value, arg, key)
+            except ZooError:
+                pass
+        raise ZooError(f"--set {key}: {value!r} is not {annotation}")
+    if annotation is typing.Any:
+        return value
+    if isinstance(annotation, type):
+        if annotation is not bool and isinstance(value, bool):
+            raise ZooError(f"--set {key}: expected {annotation.__name__}, got {value!r}")
+        if not isinstance(value, annotation):
+            raise ZooError(
+                f"--set {key}: expected {annotation.__name__}, got {type(value).__name__} {value!r}"
+            )
+    return value
+
+
+def parse_override(text: str) -> tuple[str, str, typing.Any]:
+    """Splits `section.field=value`; the value is a Python literal (or a bare string)."""
+    key, sep, raw = text.partition("=")
+    if not sep or "." not in key:
+        raise ZooError(f"--set {text!r}: expected section.field=value, e.g. train.epochs=3")
+    section, _, name = key.strip().partition(".")
+    try:
+        value = ast.literal_eval(raw.strip())
+    except (ValueError, SyntaxError):
+        value = raw.strip()  # a bare word such as gru is taken as a string
+    return section, name, value
+
+
+def apply_overrides(recipe: Recipe, overrides: typing.Iterable[str]) -> Recipe:
+    """Returns a copy of `recipe` with `section.field=value` overrides applied.
+
+    Values are parsed with `ast.literal_eval` and checked against the field's
+    declared type; an unknown section or field raises ZooError listing the
+    valid ones.
+
+    Example:
+        >>> from dataclasses import make_dataclass
+        >>> Model = make_dataclass("Model", [("units", int, 64)], frozen=True)
+        >>> r = Recipe("demo_gru_s_x", "demo", "a demo", Model(), Model())
+        >>> r = apply_overrides(r, ["train.epochs=3", "model.units=8"])
+        >>> r.train.epochs, r.model.units
+        (3, 8)
+    """
+    for text in overrides:
+        section, name, value = parse_override(text)
+        if section not in Recipe.SECTIONS:
+            raise ZooError(
+                f"--set {text!r}: unknown section {section!r}; valid: {', '.join(Recipe.SECTIONS)}"
+            )
+        config = getattr(recipe, section)
+        hints = typing.get_type_hints(type(config))
+        names = [f.name for f in dataclasses.fields(config)]
+        if name not in names:
+            valid = ", ".join(f"{section}.{n}" for n in names)
+            raise ZooError(f"--set {text!r}: unknown key {section}.{name}; valid keys: {valid}")
+        value = _check_type(value, hints[name], f"{section}.{name}")
+        recipe = dataclasses.replace(recipe, **{section: dataclasses.replace(config, **{name: value})})
+    return recipe
+
+
+def recipe_from_dict(d: dict, model_cls, data_cls) -> Recipe:
+    """Rebuilds a recipe saved with `Recipe.to_dict` (tuples restored from JSON lists)."""
+
+    def build(cls, values):
+        hints = typing.get_type_hints(cls)
+        known = {f.name for f in dataclasses.fields(cls)}
+        kwargs = {
+            k: _check_type(v, hints[k], k) if isinstance(v, list) else v
+            for k, v in values.items() if k in known
+        }
+        return cls(**kwargs)
+
+    return Recipe(
+        name=d["name"], family=d["family"], description=d["description"],
+        model=build(model_cls, d["model"]), data=build(data_cls, d["data"]),
+        train=build(TrainConfig, d["train"]),
+    )
+
+
+def with_data_source(recipe: Recipe, spec: str | None, sources, task: str) -> Recipe:
+    """Applies `--data KIND[:PATH]` to the recipe's data section (`source`, `path`).
+
+    Example:
+        >>> from dataclasses import make_dataclass
+        >>> Data = make_dataclass("Data", [("source", str, "tts"), ("path", str, "")], frozen=True)
+        >>> r = with_data_source(Recipe("demo_gru_s_x", "demo", "", None, Data()), "folder:/tmp/x", ("folder",), "demo")
+        >>> r.data.source, r.data.path
+        ('folder', '/tmp/x')
+    """
+    if not spec:
+        return recipe
+    kind, _, path = spec.partition(":")
+    path = str(Path(path).expanduser().resolve()) if path else ""
+    if kind not in sources:
+        raise ZooError(f"--data {spec!r}: unknown kind {kind!r} for {task}; known: {', '.join(sources)}")
+    return dataclasses.replace(recipe, data=dataclasses.replace(recipe.data, source=kind, path=path))
+

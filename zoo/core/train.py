@@ -1,0 +1,187 @@
+"""One training loop for every family: build, fit, keep the best, resume, report.
+
+Read this file top to bottom to follow a run: `train()` resolves the recipe,
+asks the family for data and a model, compiles with AdamW and a cosine
+schedule, fits with the callbacks below, then evaluates the best checkpoint.
+The family is an object implementing `zoo.core.family.Family`; nothing here
+knows which one.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import time
+from pathlib import Path
+
+import keras
+from matplotlib.figure import Figure
+
+from zoo.core import runs
+from zoo.core.errors import ZooError
+from zoo.core.family import Family
+from zoo.core.recipe import Recipe
+
+
+def _max_seconds_callback(seconds: float):
+    class MaxSeconds(keras.callbacks.Callback):
+        """Stops training once `seconds` of wall-clock time have passed.
+
+        The epoch in progress ends early and is still validated, so the best
+        checkpoint reflects everything trained.
+        """
+
+        def on_train_begin(self, logs=None):
+            self.start = time.monotonic()
+            self.stopped_at = None
+
+        def on_train_batch_end(self, batch, logs=None):
+            if time.monotonic() - self.start >= seconds:
+                self.model.stop_training = True
+                self.stopped_at = time.monotonic() - self.start
+
+    return MaxSeconds()
+
+
+def _clock_callbacks(t):
+    """Records `seconds` (wall clock since training began) in every epoch's logs, and with
+    `schedule="time_cosine"` sets the learning rate by the fraction of `max_seconds` spent."""
+    class Clock(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.start = time.monotonic()
+
+        def on_train_batch_begin(self, batch, logs=None):
+            if t.schedule == "time_cosine":
+                self.model.optimizer.learning_rate = time_cosine(t, time.monotonic() - self.start)
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None:
+                logs["seconds"] = round(time.monotonic() - self.start, 1)
+
+    return Clock()
+
+
+def time_cosine(t, elapsed: float) -> float:
+    """Learning rate after `elapsed` seconds of a `max_seconds` budget: linear warm-up over
+    the first 2 %, then cosine decay to 1 % of the peak at the end of the budget.
+
+    Example:
+        >>> from zoo.core.recipe import TrainConfig
+        >>> t = TrainConfig(learning_rate=1.0, max_seconds=100.0)
+        >>> [round(time_cosine(t, s), 3) for s in (1, 2, 51, 100)]
+        [0.5, 1.0, 0.505, 0.01]
+    """
+    frac = min(1.0, max(0.0, elapsed / t.max_seconds))
+    warm = 0.02
+    if frac < warm:
+        return t.learning_rate * max(frac / warm, 0.01)
+    return t.learning_rate * (0.01 + 0.99 * 0.5 * (1.0 + math.cos(math.pi * (frac - warm) / (1.0 - warm))))
+
+
+def _schedule(recipe: Recipe, steps_per_epoch: int):
+    t = recipe.train
+    if t.schedule == "constant":
+        return t.learning_rate
+    if t.schedule == "time_cosine":
+        if not t.max_seconds:
+            raise ZooError("train.schedule='time_cosine' decays over train.max_seconds; set it above 0")
+        return time_cosine(t, 0.0)
+    if t.schedule != "cosine":
+        raise ZooError(f"train.schedule={t.schedule!r}: choose constant, cosine or time_cosine")
+    total = max(1, t.epochs * steps_per_epoch)
+    warmup = min(total - 1, int(t.warmup_epochs * steps_per_epoch))
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=t.learning_rate * 0.01 if warmup else t.learning_rate,
+        decay_steps=total - warmup, alpha=0.01, warmup_target=t.learning_rate if warmup else None,
+        warmup_steps=warmup)
+
+
+def plot_history(run_dir: Path) -> None:
+    """curves.png: every metric in history.csv against the epoch."""
+    with open(run_dir / runs.HISTORY) as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return
+    names = sorted({k.removeprefix("val_") for k in rows[0] if k not in ("epoch", "learning_rate", "seconds")})
+    fig = Figure(figsize=(4.5 * len(names), 3.5))
+    axes = fig.subplots(1, len(names), squeeze=False)
+    epochs = [int(r["epoch"]) + 1 for r in rows]
+    for ax, name in zip(axes[0], names):
+        for key, style in ((name, "-"), (f"val_{name}", "--")):
+            if key in rows[0]:
+                ax.plot(epochs, [float(r[key]) for r in rows], style, label=key)
+        ax.set_xlabel("epoch")
+        ax.set_title(name)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(run_dir / "curves.png", dpi=100)
+
+
+def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path("data"), resume: bool = False,
+          verbose: int | str = "auto") -> dict:
+    """Trains `recipe` into `run_dir` and returns the metrics of its best checkpoint.
+
+    Args:
+        recipe: the resolved recipe (overrides and --data applied).
+        family: the recipe's family.
+        run_dir: the run directory to create (or, with `resume`, continue).
+        data_root: where data sets are downloaded, synthesized and cached.
+        resume: continue from `run_dir/checkpoints` with the saved recipe.
+        verbose: Keras progress-bar mode.
+    """
+    run_dir = Path(run_dir)
+    recipe_json = runs.prepare(run_dir, recipe.to_dict(), resume)
+    recipe = family.recipe_from_dict(recipe_json)
+    t = recipe.train
+    keras.utils.set_random_seed(t.seed)
+
+    # Data and model come from the family; a data set that fails to load leaves no run behind.
+    splits = family.datasets(recipe, Path(data_root))
+    if not resume:
+        runs.create(run_dir, recipe_json)
+    family.save_meta(run_dir, splits.meta)
+    runs.write_json(run_dir / "data.json", splits.info)
+    steps = t.steps_per_epoch or max(1, math.floor(splits.train_size / t.batch_size))
+    model = family.build(recipe, splits.meta)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=_schedule(recipe, steps),
+                                         weight_decay=t.weight_decay,
+                                         global_clipnorm=t.clipnorm or None),
+        **family.compile_args(recipe))
+
+    # Callbacks: best checkpoint, resumable backup, history, TensorBoard, time budget.
+    best = runs.best_from_history(run_dir, family.monitor, family.monitor_mode) if resume else None
+    budget = _max_seconds_callback(t.max_seconds) if t.max_seconds else None
+    callbacks = [
+        _clock_callbacks(t),  # first, so the epoch's `seconds` reaches the CSV log
+        keras.callbacks.BackupAndRestore(str(run_dir / runs.CHECKPOINTS), delete_checkpoint=False),
+        keras.callbacks.ModelCheckpoint(str(run_dir / runs.MODEL), monitor=family.monitor,
+                                        mode=family.monitor_mode, save_best_only=True,
+                                        initial_value_threshold=best),
+        keras.callbacks.CSVLogger(str(run_dir / runs.HISTORY), append=resume),
+        keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False, profile_batch=0),
+    ]
+    if t.patience:
+        callbacks.append(keras.callbacks.EarlyStopping(family.monitor, mode=family.monitor_mode,
+                                                       patience=t.patience))
+    if budget:
+        callbacks.append(budget)
+    train_ds = splits.train.repeat() if t.steps_per_epoch else splits.train
+    start = time.monotonic()
+    model.fit(train_ds, validation_data=splits.validation, epochs=t.epochs,
+              steps_per_epoch=t.steps_per_epoch or None, callbacks=callbacks, verbose=verbose,
+              shuffle=False)  # the family's tf.data pipeline shuffles
+    seconds = time.monotonic() - start
+    plot_history(run_dir)
+
+    # Report on the best checkpoint, not the last epoch.
+    best_model = keras.saving.load_model(run_dir / runs.MODEL, safe_mode=True,
+                                         custom_objects=family.custom_objects())
+    metrics = family.final_metrics(best_model, splits, run_dir, recipe)
+    metrics.update(train_seconds=round(seconds, 1), epochs_run=len(model.history.epoch) if model.history else 0,
+                   stopped_by_budget=bool(budget and budget.stopped_at),
+                   params=int(best_model.count_params()),
+                   recipe=recipe.name)
+    runs.write_json(run_dir / runs.METRICS, metrics)
+    return metrics

@@ -1,0 +1,69 @@
+"""Keyword metrics: accuracy, per-class precision and recall, and a confusion-matrix PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from sklearn.metrics import ConfusionMatrixDisplay, classification_report, confusion_matrix
+
+from zoo.core.family import Splits
+from zoo.core.recipe import Recipe
+from zoo.families.kws.data import eval_data
+
+
+def evaluate(predict_logits, x: np.ndarray, y: np.ndarray, labels, out_dir: Path | None,
+             tag: str = "test") -> dict:
+    """Accuracy, per-class precision/recall and a confusion-matrix PNG.
+
+    Args:
+        predict_logits: callable float32 audio [B, N] -> logits [B, C].
+        x: int16 or float audio; y: int labels.
+        labels: class names.
+        out_dir: where `confusion_{tag}.png` goes (None: no plot).
+    """
+    audio = x.astype(np.float32) / 32768.0 if x.dtype == np.int16 else x
+    logits = np.concatenate([predict_logits(audio[i:i + 256]) for i in range(0, len(audio), 256)])
+    pred = logits.argmax(-1)
+    present = sorted(set(y.tolist()) | set(pred.tolist()))
+    report = classification_report(y, pred, labels=present, target_names=[labels[i] for i in present],
+                                   output_dict=True, zero_division=0)
+    result = {
+        "clips": int(len(y)),
+        "accuracy": float(np.mean(pred == y)),
+        "errors": int(np.sum(pred != y)),
+        "per_class": {labels[i]: {"precision": round(report[labels[i]]["precision"], 4),
+                                  "recall": round(report[labels[i]]["recall"], 4),
+                                  "support": int(report[labels[i]]["support"])} for i in present},
+    }
+    if out_dir is not None:
+        cm = confusion_matrix(y, pred, labels=list(range(len(labels))))
+        fig = Figure(figsize=(1 + 0.5 * len(labels), 1 + 0.5 * len(labels)))
+        ax = fig.subplots()
+        ConfusionMatrixDisplay(cm, display_labels=labels).plot(ax=ax, colorbar=False, xticks_rotation=90)
+        ax.set_title(f"{tag}: accuracy {result['accuracy']:.2%} on {len(y)} clips")
+        fig.tight_layout()
+        fig.savefig(out_dir / f"confusion_{tag}.png", dpi=100)
+    return result
+
+
+def final_metrics(model, splits: Splits, run_dir: Path, recipe: Recipe) -> dict:
+    """Validation and test metrics of the best checkpoint, with a test confusion matrix."""
+    val = model.evaluate(splits.validation, verbose=0, return_dict=True)
+    metrics = {"validation_accuracy": float(val["accuracy"]), "labels": splits.meta}
+    x, y = splits.test
+    if len(y):
+        metrics["test"] = evaluate(lambda a: model.predict_on_batch(a), x, y, splits.meta, run_dir, "test")
+        metrics["test_accuracy"] = metrics["test"]["accuracy"]
+    return metrics
+
+
+def evaluate_run(recipe: Recipe, model, labels, run_dir: Path, data_root: Path,
+                 split: str | None) -> tuple[dict, str]:
+    """Accuracy, per-class metrics and a confusion PNG of the run's model on a data set (`zoo eval`)."""
+    x, y, info = eval_data(recipe, labels, data_root, split)
+    tag = f"{recipe.data.source}_{split or 'all'}"
+    result = evaluate(lambda b: model.predict_on_batch(b), x, y, labels, Path(run_dir), tag)
+    result.update(info)
+    return result, tag

@@ -1,0 +1,150 @@
+"""Keyword spotting as a `Family`: the hooks the generic code calls, each a line or two into this package.
+
+The modules that need TensorFlow (model, data, evaluate, export, predict) are
+imported when a hook first runs, so `zoo list` and `zoo --help` never load it.
+
+Example:
+    >>> family = KeywordSpotting()
+    >>> family.capabilities.quantize
+    ('none', 'dynamic', 'int8')
+    >>> family.count_params(family.recipes()[0])
+    116619
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from zoo.audio.speech import SC_COMMANDS, SC_OTHER
+from zoo.core.family import Capabilities, Family, GateInput
+from zoo.core.recipe import Recipe, apply_overrides
+from zoo.families.kws import recipes as kws_recipes
+from zoo.families.kws.recipes import KWSData, KWSModel
+
+SAMPLE_WORDS = ("zero", "one", "two")
+
+
+class KeywordSpotting(Family):
+    """Raw audio -> log-mel/MFCC front end -> stacked rnn/lstm/gru -> pooling -> class logits."""
+
+    name = kws_recipes.NAME
+    title = "keyword spotting"
+    model_config = KWSModel
+    data_config = KWSData
+    sources = kws_recipes.SOURCES
+    monitor, monitor_mode = "val_accuracy", "max"
+    capabilities = Capabilities(input_kind="audio", verbs=("predict",), quantize=("none", "dynamic", "int8"))
+
+    def recipes(self) -> list[Recipe]:
+        return kws_recipes.recipes()
+
+    def count_params(self, recipe: Recipe) -> int:
+        from zoo.families.kws.size import count_params
+
+        return count_params(recipe, len(self.default_meta(recipe)))
+
+    def tiny(self, recipe: Recipe) -> Recipe:
+        return apply_overrides(recipe, [
+            "model.units=4", "model.layers=1", "model.conv_filters=0" if not recipe.model.conv_filters
+            else "model.conv_filters=4", "train.epochs=1", "train.batch_size=16", "train.max_seconds=0",
+            f"data.words={SAMPLE_WORDS}", "data.silence_percent=0", "data.unknown_percent=0"])
+
+    def sample_data(self, folder: Path) -> str:
+        """FSDD-layout wavs of three digits, two eSpeak NG voices, 12 takes each, at 8 kHz."""
+        from zoo.families.kws.sample import write_digit_folder
+
+        write_digit_folder(Path(folder), SAMPLE_WORDS)
+        return f"fsdd:{folder}"
+
+    def build(self, recipe: Recipe, meta):
+        from zoo.families.kws.model import build
+
+        return build(recipe, meta)
+
+    def default_meta(self, recipe: Recipe) -> list[str]:
+        return kws_recipes.output_labels(recipe, SC_COMMANDS + SC_OTHER if not recipe.data.words else ())
+
+    def save_meta(self, run_dir: Path, meta) -> None:
+        (Path(run_dir) / "labels.json").write_text(json.dumps(list(meta), indent=1))
+
+    def load_meta(self, run_dir: Path) -> list[str]:
+        return json.loads((Path(run_dir) / "labels.json").read_text())
+
+    def custom_objects(self) -> dict:
+        from zoo.audio.features import CUSTOM_OBJECTS
+
+        return dict(CUSTOM_OBJECTS)
+
+    def datasets(self, recipe: Recipe, data_root: Path):
+        from zoo.families.kws.data import datasets
+
+        return datasets(recipe, data_root)
+
+    def compile_args(self, recipe: Recipe) -> dict:
+        import keras
+
+        return dict(loss=keras.losses.CategoricalCrossentropy(
+            from_logits=True, label_smoothing=recipe.train.label_smoothing), metrics=["accuracy"])
+
+    def final_metrics(self, model, splits, run_dir: Path, recipe: Recipe) -> dict:
+        from zoo.families.kws.evaluate import final_metrics
+
+        return final_metrics(model, splits, run_dir, recipe)
+
+    def evaluate(self, recipe, model, meta, run_dir, data_root, split):
+        from zoo.families.kws.evaluate import evaluate_run
+
+        return evaluate_run(recipe, model, meta, run_dir, data_root, split)
+
+    def prepare_export(self, recipe, meta, data_root, quantize):
+        from zoo.families.kws.export import prepare_export
+
+        return prepare_export(recipe, meta, data_root, quantize)
+
+    def export_savedmodel(self, model, recipe, meta, path) -> None:
+        from zoo.families.kws.export import export_savedmodel
+
+        export_savedmodel(model, recipe, path)
+
+    def export_tflite(self, model, recipe, meta, quantize, context) -> bytes:
+        from zoo.families.kws.export import export_tflite
+
+        return export_tflite(model, recipe, quantize, context)
+
+    def check_export(self, model, recipe, meta, path, context) -> dict:
+        from zoo.families.kws.export import check_export
+
+        return check_export(model, path, context)
+
+    def export_meta(self, recipe, meta) -> dict:
+        from zoo.families.kws.export import export_meta
+
+        return export_meta(recipe, meta)
+
+    def inference(self, run):
+        from zoo.families.kws.predict import KeywordModel, logits_function
+
+        return KeywordModel(logits_function(run.kind, run.path, run.model), run.meta, run.path)
+
+    def gate_input(self, recipe, meta, source: str) -> GateInput:
+        """A wav, decoded as `zoo predict` does; steps are the feature frames' centre times."""
+        import numpy as np
+
+        from zoo.families.kws.model import front_end, num_samples
+        from zoo.families.kws.predict import KeywordModel
+
+        spotter = KeywordModel(lambda b: b, {"labels": meta, "sample_rate": recipe.data.sample_rate,
+                                             "clip_seconds": recipe.data.clip_seconds}, source)
+        clip = spotter.prepare(source)
+        features = front_end(recipe)
+        frames = features.num_frames(num_samples(recipe))
+        if recipe.model.conv_filters:  # the second convolution halves the frame rate
+            frames, hop = -(-frames // 2), 2 * features.frame_step
+        else:
+            hop = features.frame_step
+        rate = recipe.data.sample_rate
+        times = [round((i * hop + features.fft_length / 2) / rate, 3) for i in range(frames)]
+        return GateInput(batch=clip[None].astype(np.float32), steps=times, axis="time (s)",
+                         waveform=(clip, rate))
+

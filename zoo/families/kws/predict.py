@@ -1,0 +1,106 @@
+"""Keyword inference: `zoo.load(PATH)` on a keyword model returns a `KeywordModel`.
+
+Example:
+    >>> import numpy as np
+    >>> meta = {"labels": ["no", "yes"], "sample_rate": 8000, "clip_seconds": 0.5}
+    >>> spotter = KeywordModel(lambda batch: np.tile([[0.0, 1.0]], (len(batch), 1)), meta, "demo")
+    >>> spotter.predict(np.zeros(3000, "float32"), top_k=1)
+    [{'index': 0, 'top': [{'label': 'yes', 'score': 0.7311}]}]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from zoo.audio.decode import fit_length, read_wav
+from zoo.core import litert
+from zoo.core.errors import ZooError
+
+
+def logits_function(kind: str, path: Path, model=None) -> Callable[[np.ndarray], np.ndarray]:
+    """float32 audio [B, samples] -> logits [B, labels] for a Keras model, a SavedModel or a LiteRT file."""
+    if kind == "keras":
+        return lambda batch: np.asarray(model.predict_on_batch(batch))
+    if kind == "savedmodel":
+        import tensorflow as tf
+
+        fn = tf.saved_model.load(str(path)).signatures["serving_default"]
+        return lambda batch: next(iter(fn(tf.constant(batch, tf.float32)).values())).numpy()
+    return litert.single_runner(path)
+
+
+def expand_inputs(items) -> list[Path]:
+    """Files as given; folders become their `*.wav` files (recursively, sorted)."""
+    files = []
+    for item in map(Path, items):
+        if item.is_dir():
+            found = sorted(p for p in item.rglob("*") if p.suffix.lower() == ".wav")
+            if not found:
+                raise ZooError(f"{item}: folder has no .wav files")
+            files.extend(found)
+        else:
+            files.append(item)
+    return files
+
+
+class KeywordModel:
+    """A keyword spotter: wav files or waveforms in, labels and scores out.
+
+    Args:
+        logits: float32 audio [B, samples] -> logits [B, labels].
+        meta: the export sidecar: `labels`, `sample_rate`, `clip_seconds`.
+        source: what was loaded (for messages).
+    """
+
+    def __init__(self, logits: Callable[[np.ndarray], np.ndarray], meta: dict, source):
+        self.logits = logits
+        self.meta = meta
+        self.source = source
+        self.labels = list(meta["labels"])
+        self.sample_rate = int(meta["sample_rate"])
+        self.samples = int(round(self.sample_rate * meta["clip_seconds"]))
+
+    def prepare(self, path) -> np.ndarray:
+        """A wav decoded to the model's rate and length, as the training pipeline does."""
+        return fit_length(read_wav(path, self.sample_rate), self.samples)
+
+    def scores(self, clip: np.ndarray, top_k: int = 3) -> list[dict]:
+        logits = self.logits(clip[None].astype(np.float32))[0]
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        return [{"label": self.labels[i], "score": round(float(probs[i]), 4)} for i in np.argsort(-probs)[:top_k]]
+
+    def predict(self, inputs, top_k: int = 3) -> list[dict]:
+        """Top-k labels for each input.
+
+        Args:
+            inputs: a wav path, a folder of wavs, a list of those, or waveforms at
+                `sample_rate` (one 1-D array, or a list or 2-D array of them).
+            top_k: labels to return per input.
+
+        Returns:
+            One dict per input: `file` (a path) or `index` (a waveform's position), and `top`
+            (label/score pairs, best first). A bad file raises `ZooError`.
+        """
+        if isinstance(inputs, np.ndarray) and inputs.ndim == 1:
+            inputs = [inputs]
+        items = inputs if isinstance(inputs, (list, tuple, np.ndarray)) else [inputs]
+        results = []
+        for k, item in enumerate(items):
+            if isinstance(item, np.ndarray):
+                results.append({"index": k, "top": self.scores(fit_length(item, self.samples), top_k)})
+            else:
+                for path in expand_inputs([item]):
+                    results.append({"file": str(path), "top": self.scores(self.prepare(path), top_k)})
+        return results
+
+    def predict_files(self, items, top_k: int = 3):
+        """Yields a result per wav of `items` (files or folders), or `{"file", "error"}` for a bad file."""
+        for path in expand_inputs(items):
+            try:
+                yield {"file": str(path), "top": self.scores(self.prepare(path), top_k)}
+            except ZooError as e:
+                yield {"file": str(path), "error": str(e)}

@@ -1,0 +1,28 @@
+"""Parameter count of a keyword recipe, computed without building it (for `zoo list`).
+
+Example:
+    >>> from zoo.families.kws.recipes import recipes
+    >>> count_params(recipes()[0], 10)
+    116619
+"""
+
+from __future__ import annotations
+
+from zoo.core.recipe import Recipe
+from zoo.nn.size import recurrent_params
+
+
+def count_params(recipe: Recipe, num_labels: int) -> int:
+    """What `build(recipe, labels).count_params()` gives, without building (the front end has no weights)."""
+    m = recipe.model
+    width = m.num_mfcc or m.num_mel_bins
+    total = 0
+    if m.conv_filters:
+        total += 5 * width * m.conv_filters + m.conv_filters + 5 * m.conv_filters * m.conv_filters + m.conv_filters
+        width = m.conv_filters
+    for _ in range(m.layers):
+        total += recurrent_params(m.cell, width, m.units, m.bidirectional)
+        width = m.units * (2 if m.bidirectional else 1)
+    if m.pooling == "attention":
+        total += width + 1
+    return total + width * num_labels + num_labels

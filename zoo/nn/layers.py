@@ -1,0 +1,34 @@
+"""Small layers shared by families: attention pooling, and a marker for training-only layers.
+
+Example:
+    >>> import numpy as np
+    >>> AttentionPooling()(np.ones((2, 5, 3), "float32")).shape
+    TensorShape([2, 3])
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+class TrainingOnly:
+    """Mixin for layers that are the identity at inference (augmentation).
+
+    Graph rebuilds such as the int8 export skip them by this type, not by name.
+    """
+
+
+class AttentionPooling(keras.layers.Layer):
+    """Softmax-weighted average over time of [B, T, D] -> [B, D] (one learned query)."""
+
+    def build(self, input_shape):
+        self.score = keras.layers.Dense(1, name="score")
+        self.score.build(input_shape)
+
+    def call(self, x):
+        weights = ops.softmax(self.score(x), axis=1)
+        return ops.sum(weights * x, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
