@@ -1,6 +1,6 @@
 """Export a run: `python export.py RUN --format tflite [--quantize dynamic]`.
 
-A thin shim over `zoo export`; see zoo/export.py for the conversion and its self-check.
+A thin shim over `zoo export`; see zoo/core/export.py for the conversion and its self-check.
 """
 
 import sys

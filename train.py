@@ -1,6 +1,6 @@
 """Train a named recipe: `python train.py RECIPE [--data KIND:PATH] [--set k=v ...]`.
 
-A thin shim over `zoo train`; see zoo/training.py for the training loop itself.
+A thin shim over `zoo train`; see zoo/core/train.py for the training loop itself.
 """
 
 import sys

@@ -18,28 +18,25 @@ Measures, in one run on this machine:
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import keras
+import numpy as np
+
+import zoo
+from zoo.core import litert, runs
+from zoo.core.load import load_run
+from zoo.families.chargen.export import export_meta, export_tflite
+from zoo.families.chargen.generate import Generator
+from zoo.families.registry import FAMILIES, resolve
 
 
 def main():
-    import csv
-
-    import keras
-    import numpy as np
-
-    from zoo import export as exporter
-    from zoo import runs, runtime, training
-    from zoo.families import chargen, registry
-    from zoo.recipes import apply_overrides
-
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--recipe", default="chargen_lstm_m_shakespeare")
     p.add_argument("--data", help="KIND[:PATH], e.g. shakespeare:../shared/data/text/tinyshakespeare.txt")
@@ -53,12 +50,11 @@ def main():
     if args.run:
         run_dir = args.run
     else:
-        recipe = apply_overrides(registry().get(args.recipe), [f"train.max_seconds={args.seconds}"] + args.overrides)
-        recipe = chargen.parse_data_spec(args.data, recipe)
+        recipe = resolve(args.recipe, args.data, [f"train.max_seconds={args.seconds}"] + args.overrides)
         run_dir = args.out or Path(tmp.name) / "run"
-        training.train(recipe, run_dir, verbose=0)
-    recipe, _, model = runtime.load_keras(run_dir)
-    vocab = chargen.load_meta(run_dir)
+        zoo.train(recipe, run_dir, verbose=0)
+    recipe, family, model = load_run(run_dir, FAMILIES)
+    vocab = family.load_meta(run_dir)
     metrics = runs.read_json(run_dir / runs.METRICS)
     with open(run_dir / runs.HISTORY) as f:
         curve = [{"seconds": float(r["seconds"]), "val_loss": round(float(r["val_loss"]), 4)}
@@ -73,8 +69,8 @@ def main():
               "train_seconds": metrics["train_seconds"], "curve": curve}
 
     # Training throughput on a fresh copy (random ids: speed does not depend on the text).
-    trainee = chargen.build(recipe, vocab)
-    trainee.compile(optimizer=keras.optimizers.AdamW(1e-3), **chargen.compile_args(recipe))
+    trainee = family.build(recipe, vocab)
+    trainee.compile(optimizer=keras.optimizers.AdamW(1e-3), **family.compile_args(recipe))
     rng = np.random.default_rng(0)
     x = rng.integers(0, len(vocab), (t.batch_size * 12, d.seq_len + 1)).astype(np.int32)
     trainee.fit(x[:t.batch_size * 2, :-1], x[:t.batch_size * 2, 1:], batch_size=t.batch_size, verbose=0)
@@ -83,12 +79,12 @@ def main():
     result["train_chars_per_s"] = round(x[:, :-1].size / (time.perf_counter() - start), 1)
 
     # Generation: Keras step function vs LiteRT one-step generators.
-    gen = {"keras_tf_function": chargen.Generator.from_keras(model, recipe, vocab).chars_per_s(2000, warmup=20)}
-    meta = chargen.export_meta(recipe, vocab)
+    gen = {"keras_tf_function": Generator.from_keras(model, vocab).chars_per_s(2000, warmup=20)}
+    meta = export_meta(recipe, vocab)
     for quantize, name in (("none", "float"), ("dynamic", "dynamic")):
         path = Path(tmp.name) / f"model_{name}.tflite"
-        path.write_bytes(exporter.strip_tensor_names(chargen.export_tflite(model, recipe, vocab, quantize, None)))
-        gen[f"litert_{name}"] = chargen.Generator.from_litert(path, meta).chars_per_s(2000, warmup=20)
+        path.write_bytes(litert.strip_tensor_names(export_tflite(model, recipe, quantize)))
+        gen[f"litert_{name}"] = Generator.from_litert(path, meta).chars_per_s(2000, warmup=20)
         result.setdefault("litert_size_bytes", {})[name] = path.stat().st_size
     result["generate_chars_per_s"] = gen
     print(json.dumps(result, indent=2))

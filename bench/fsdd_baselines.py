@@ -12,31 +12,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import librosa
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+import zoo
 
 
 def mfcc_stats(path: Path):
-    import librosa
-    import numpy as np
-
     y, sr = librosa.load(path, sr=8000)
     m = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=20, n_fft=256, hop_length=80)
     return np.concatenate([m.mean(axis=1), m.std(axis=1)])
 
 
 def main():
-    import numpy as np
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-    from sklearn.svm import SVC
-
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, required=True, help="FSDD recordings folder")
     p.add_argument("--run", type=Path, nargs="*", default=[], help="run directories to score too")
@@ -53,13 +48,10 @@ def main():
         result[name] = {"test_accuracy": round(float(model.score(x[test], y[test])), 4),
                         "fit_seconds": round(time.perf_counter() - start, 3)}
     if args.run:
-        from zoo import runtime
-
         words = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
         test_files = [f for f, t in zip(files, test) if t]
         for run in args.run:
-            loaded = runtime.load(run)
-            preds = [r["top"][0]["label"] for r in runtime.predict_files(loaded, test_files, 1)]
+            preds = [r["top"][0]["label"] for r in zoo.load(run, verb="predict").predict(test_files, top_k=1)]
             truth = [words[int(f.stem.split("_")[0])] for f in test_files]
             result[str(run)] = {"test_accuracy": round(float(np.mean([a == b for a, b in zip(preds, truth)])), 4)}
     print(json.dumps(result, indent=2))

@@ -17,36 +17,29 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import librosa
+import numpy as np
+import tensorflow as tf
+
+import zoo
+from zoo.core import litert
+from zoo.core.export import QUANT_NAMES
+from zoo.core.load import load_run
+from zoo.families.kws.export import export_tflite
+from zoo.families.kws.model import front_end, num_samples
+from zoo.families.registry import FAMILIES, get, registry
 
 
 def median_ms(fn, repeats=50):
-    fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return round(statistics.median(times) * 1000, 3)
+    """The shared timing helper, for a function of no arguments."""
+    return litert.latency_ms(lambda _: fn(), None, repeats)
 
 
 def main():
-    import keras
-    import librosa
-    import numpy as np
-    import tensorflow as tf
-
-    from zoo import export as exporter
-    from zoo import runtime
-    from zoo.families import get, registry
-
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--recipe", default="kws_gru_s_fsdd")
     p.add_argument("--run", type=Path, help="a trained run directory (its recipe wins)")
@@ -54,7 +47,7 @@ def main():
     args = p.parse_args()
 
     if args.run:
-        recipe, family, model = runtime.load_keras(args.run)
+        recipe, family, model = load_run(args.run, FAMILIES)
         labels = family.load_meta(args.run)
     else:
         recipe = registry().get(args.recipe)
@@ -62,7 +55,7 @@ def main():
         labels = family.default_meta(recipe)
         model = family.build(recipe, labels)
     d = recipe.data
-    n = family.num_samples(recipe)
+    n = num_samples(recipe)
     rng = np.random.default_rng(0)
     audio = (rng.normal(size=(args.clips, n)) * 0.1).astype(np.float32)
     onehot = np.eye(len(labels), dtype=np.float32)[rng.integers(0, len(labels), args.clips)]
@@ -80,7 +73,7 @@ def main():
     result["train_clips_per_s"] = round(args.clips / (time.perf_counter() - t), 1)
 
     # Feature pipeline: our front-end layer vs librosa in a loop (same settings).
-    front = family.front_end(recipe)
+    front = front_end(recipe)
     features = tf.function(lambda x: front(x))
     features(audio[:100])
     t = time.perf_counter()
@@ -106,18 +99,16 @@ def main():
                "keras_tf_function_ms": median_ms(lambda: call(one))}
     sizes = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for quantize, name in exporter.QUANT_NAMES.items():
+        for quantize, name in QUANT_NAMES.items():
             if args.run:
                 path = args.run / "exports" / f"model_{name}.tflite"
                 if not path.is_file():
-                    exporter.export_run(args.run, "tflite", quantize)
+                    zoo.export(args.run, "tflite", quantize)
             else:
                 path = Path(tmp) / f"model_{name}.tflite"
                 calib = audio[:50] if quantize == "int8" else None
-                path.write_bytes(exporter.strip_tensor_names(exporter.tflite_bytes(
-                    model, family.input_signature(recipe, batch=1), quantize, calib, family.FLOAT_LAYERS)))
-            run = runtime.tflite_runner(path)
-            latency[f"litert_{name}_ms"] = median_ms(lambda: run(one), 200)
+                path.write_bytes(litert.strip_tensor_names(export_tflite(model, recipe, quantize, (None, None, calib))))
+            latency[f"litert_{name}_ms"] = litert.latency_ms(litert.single_runner(path), one, 200)
             sizes[name] = path.stat().st_size
     result["latency"] = latency
     result["litert_size_bytes"] = sizes

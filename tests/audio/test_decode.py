@@ -67,3 +67,12 @@ def test_load_clips_skips_and_counts_bad_files(tmp_path):
     assert clips.shape == (2, 16000) and clips.dtype == np.int16
     assert kept.tolist() == [0, 2]
     assert len(skipped) == 1 and "bad.wav" in skipped[0]
+
+
+def test_truncated_wav_is_named_not_read_in_part(tmp_path):
+    path = tmp_path / "cut.wav"
+    sf.write(path, tone(0.5, 8000), 8000, subtype="PCM_16")
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])
+    with pytest.raises(ZooError, match=r"cut.wav: truncated wav \(its header declares 8000 bytes of audio"):
+        read_wav(path, 8000)

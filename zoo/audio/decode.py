@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,30 @@ import numpy as np
 from zoo.core.errors import ZooError
 
 MIN_SAMPLE_RATE = 4000
+_UNKNOWN_SIZES = (0, 0xFFFFFFFF)  # streaming writers leave these before they know the length
+
+
+def riff_data_bytes(path: Path) -> tuple[int, int] | None:
+    """(bytes the header declares, bytes present) of a RIFF/WAVE file's data chunk; None if not RIFF/WAVE.
+
+    libsndfile reads a file cut off in its data without complaint; comparing
+    the header's count with the file's size tells a truncated download.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        pos = 12
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None
+            name, length = chunk[:4], struct.unpack("<I", chunk[4:])[0]
+            if name == b"data":
+                return length, size - pos - 8
+            pos += 8 + length + (length & 1)
+            f.seek(pos)
 
 
 def read_wav(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
@@ -37,6 +62,10 @@ def read_wav(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
         raise ZooError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise ZooError(f"{path}: empty file")
+    declared = riff_data_bytes(path)
+    if declared and declared[0] not in _UNKNOWN_SIZES and declared[0] > declared[1]:
+        raise ZooError(f"{path}: truncated wav (its header declares {declared[0]} bytes of audio, "
+                       f"the file holds {max(declared[1], 0)})")
     try:
         with sf.SoundFile(path) as f:
             rate = f.samplerate

@@ -127,8 +127,8 @@ class Family(abc.ABC):
         return with_data_source(recipe, spec, self.sources, self.title)
 
     @abc.abstractmethod
-    def count_params(self, recipe: Recipe) -> int:
-        """The model's parameter count, computed without building it (for `zoo list`)."""
+    def count_params(self, recipe: Recipe, meta=None) -> int:
+        """The model's parameter count for `meta` (default: `default_meta`), computed without building it."""
 
     @abc.abstractmethod
     def tiny(self, recipe: Recipe) -> Recipe:

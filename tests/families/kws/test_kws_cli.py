@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -147,3 +148,51 @@ def test_list_shows_every_recipe(zoo):
     assert output.splitlines()[0].split()[:5] == ["name", "family", "cell", "params", "data"]
     for name in ("kws_gru_s_fsdd", "kws_lstm_s_fsdd", "kws_crnn_m_sc12"):
         assert name in output
+
+
+def _wav_cases(tmp_path):
+    """Broken wavs as users meet them: (file, the cause the one line names)."""
+    good = tmp_path / "good.wav"
+    sf.write(good, np.sin(np.arange(8000) / 5.0).astype(np.float32) * 0.3, 8000, subtype="PCM_16")
+    data = good.read_bytes()
+    cases = {"empty.wav": (b"", "empty file"), "truncated.wav": (data[:3000], "truncated wav"),
+             "notwave.wav": (b"ID3\x03\x00 an mp3 renamed to .wav" * 4, "not a readable audio file")}
+    for name, (content, _) in cases.items():
+        (tmp_path / name).write_bytes(content)
+    sf.write(tmp_path / "nan.wav", np.full(800, np.nan, np.float32), 8000, subtype="FLOAT")
+    return {name: cause for name, (_, cause) in cases.items()} | {"nan.wav": "audio contains NaN or infinite samples"}
+
+
+def _zoo_process(*args):
+    """The installed `zoo` command in a clean environment (no variables but PATH), as a user runs it."""
+    command = Path(sys.executable).with_name("zoo")
+    argv = [str(command)] if command.exists() else [sys.executable, "-m", "zoo.cli"]
+    return subprocess.run(argv + [str(a) for a in args], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin"}, timeout=300)
+
+
+def test_each_bad_input_is_exactly_one_line_on_the_terminal(run_dir, tmp_path):
+    out, _ = run_dir
+    empty_folder = tmp_path / "no_wavs"
+    empty_folder.mkdir()
+    cases = [(["predict", out, tmp_path / name], f"{name}: {cause}") for name, cause in _wav_cases(tmp_path).items()]
+    cases += [
+        (["predict", out, tmp_path / "missing.wav"], "missing.wav: no such file"),
+        (["predict", tmp_path / "no_model.tflite", tmp_path / "good.wav"], "no_model.tflite: no such model"),
+        (["train", "kws_gru_s_fsdd", "--data", f"folder:{empty_folder}", "--out", tmp_path / "r"], "no_wavs"),
+        (["train", "kws_nope"], "unknown recipe 'kws_nope'"),
+        (["train", "kws_gru_s_fsdd", "--set", "train.nope=1"], "unknown key train.nope"),
+    ]
+    for args, message in cases:
+        proc = _zoo_process(*args)
+        assert proc.returncode == 1, (args, proc.stdout, proc.stderr)
+        lines = proc.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], (args, proc.stderr)
+    assert not (tmp_path / "r").exists()
+
+
+def test_verbose_lets_tensorflow_speak(run_dir, tmp_path):
+    out, _ = run_dir
+    quiet = _zoo_process("predict", out, tmp_path / "missing.wav")
+    loud = _zoo_process("--verbose", "predict", out, tmp_path / "missing.wav")
+    assert len(loud.stderr.splitlines()) > len(quiet.stderr.splitlines()) == 1

@@ -45,10 +45,10 @@ class TextGeneration(Family):
             raise ZooError("--data text needs a path: text:FILE_OR_FOLDER")
         return recipe
 
-    def count_params(self, recipe: Recipe) -> int:
+    def count_params(self, recipe: Recipe, meta=None) -> int:
         from zoo.families.chargen.size import count_params
 
-        return count_params(recipe, len(self.default_meta(recipe)))
+        return count_params(recipe, len(meta if meta is not None else self.default_meta(recipe)))
 
     def tiny(self, recipe: Recipe) -> Recipe:
         return apply_overrides(recipe, [

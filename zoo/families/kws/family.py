@@ -39,10 +39,10 @@ class KeywordSpotting(Family):
     def recipes(self) -> list[Recipe]:
         return kws_recipes.recipes()
 
-    def count_params(self, recipe: Recipe) -> int:
+    def count_params(self, recipe: Recipe, meta=None) -> int:
         from zoo.families.kws.size import count_params
 
-        return count_params(recipe, len(self.default_meta(recipe)))
+        return count_params(recipe, len(meta if meta is not None else self.default_meta(recipe)))
 
     def tiny(self, recipe: Recipe) -> Recipe:
         return apply_overrides(recipe, [

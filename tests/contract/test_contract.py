@@ -1,0 +1,117 @@
+"""The family contract, for every registered family and recipe, at tiny sizes.
+
+Each recipe: its parameter count without building equals the built model's;
+at test size it trains a few steps on the family's own sample data, saves,
+reloads in Keras safe mode with the same outputs, exports, and checks the
+export. The first recipe of each family exports every format and quantization
+its capabilities declare; `zoo.load` gives an object with the declared verbs,
+and the gate view works on the family's input kind. Nothing here names a family.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.core.family import Family
+from zoo.core.load import load_run
+from zoo.families.registry import FAMILIES, registry
+
+CASES = []
+for _family in FAMILIES.values():
+    _recipes = [r for r in registry() if r.family == _family.name]
+    for _i, _recipe in enumerate(_recipes):
+        _formats = [(fmt, q) for fmt in _family.capabilities.formats
+                    for q in (_family.capabilities.quantize if fmt == "tflite" else ("none",))]
+        for _fmt, _q in (_formats if _i == 0 else [("tflite", "none")]):
+            CASES.append(pytest.param(_recipe.name, _fmt, _q, id=f"{_recipe.name}-{_fmt}-{_q}"))
+
+
+@pytest.fixture(scope="session")
+def sample_data(tmp_path_factory):
+    """Each family's sample data set, written once: name -> (--data spec, folder)."""
+    data = {}
+    for family in FAMILIES.values():
+        folder = tmp_path_factory.mktemp(f"sample_{family.name}")
+        data[family.name] = (family.sample_data(folder), folder)
+    return data
+
+
+@pytest.fixture(scope="session")
+def trained(sample_data, tmp_path_factory):
+    """Trains each recipe at test size once, on demand: name -> run directory."""
+    runs = {}
+    data_root = tmp_path_factory.mktemp("data_root")
+
+    def get(name):
+        if name not in runs:
+            recipe = registry().get(name)
+            family = FAMILIES[recipe.family]
+            tiny = family.with_data(family.tiny(recipe), sample_data[family.name][0])
+            _, runs[name] = zoo.train(tiny, tmp_path_factory.mktemp("runs") / name, data_root=data_root,
+                                      verbose=0)
+        return runs[name]
+
+    get.data_root = data_root
+    return get
+
+
+def test_every_family_implements_the_whole_contract():
+    abstract = {name for name, member in inspect.getmembers(Family) if getattr(member, "__isabstractmethod__", False)}
+    assert abstract  # the contract declares its hooks
+    for family in FAMILIES.values():
+        assert not getattr(type(family), "__abstractmethods__", None), family.name
+        caps = family.capabilities
+        assert caps.input_kind in ("audio", "text") and caps.verbs
+        assert set(caps.formats) <= {"savedmodel", "tflite"} and set(caps.quantize) <= {"none", "dynamic", "int8"}
+        assert family.recipes() and all(r.family == family.name for r in family.recipes())
+
+
+@pytest.mark.parametrize("name", registry().names())
+def test_parameter_count_without_building_matches_keras(name):
+    recipe = registry().get(name)
+    family = FAMILIES[recipe.family]
+    assert family.count_params(recipe) == family.build(recipe, family.default_meta(recipe)).count_params()
+
+
+@pytest.mark.parametrize("name, fmt, quantize", CASES)
+def test_recipe_trains_reloads_exports_and_checks_itself(name, fmt, quantize, trained, tmp_path):
+    run_dir = trained(name)
+    recipe, family, model = load_run(run_dir, FAMILIES)  # safe mode
+    assert family.count_params(recipe, family.load_meta(run_dir)) == model.count_params()
+    report = zoo.export(run_dir, fmt, quantize, out=tmp_path / ("sm" if fmt == "savedmodel" else "m.tflite"),
+                        data_root=trained.data_root)
+    assert report["size_bytes"] > 0 and Path(report["file"]).exists()
+    if quantize == "none":
+        assert report["max_logit_diff"] < 1e-3
+    served = zoo.load(report["file"])
+    for verb in family.capabilities.verbs:
+        assert callable(getattr(served, verb))
+
+
+def _sample_input(family, folder: Path) -> str:
+    if family.capabilities.input_kind == "audio":
+        return str(sorted(folder.rglob("*.wav"))[0])
+    return "the quick brown"
+
+
+@pytest.mark.parametrize("family_name", list(FAMILIES))
+def test_gates_and_inference_through_the_contract(family_name, trained, sample_data, tmp_path):
+    family = FAMILIES[family_name]
+    name = next(r.name for r in registry() if r.family == family_name)
+    run_dir = trained(name)
+    source = _sample_input(family, sample_data[family_name][1])
+    result = zoo.gates(run_dir, source, out=tmp_path / "g.png", npz=tmp_path / "g.npz")
+    assert (tmp_path / "g.png").stat().st_size > 10_000 and result["steps"] > 1
+    values = np.load(tmp_path / "g.npz")
+    assert values["forward_h"].shape[0] == result["steps"]
+    served = zoo.load(run_dir)
+    if "predict" in family.capabilities.verbs:
+        (result,) = served.predict(source, top_k=2)
+        assert len(result["top"]) == 2
+    if "generate" in family.capabilities.verbs:
+        assert len(served.generate(source, length=7, seed=1)) == 7
