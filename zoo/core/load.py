@@ -43,9 +43,14 @@ class Loaded:
 
     def signature(self):
         """The SavedModel's `serving_default` function (SavedModels only)."""
-        import tensorflow as tf
+        return serving_signature(self.path)
 
-        return tf.saved_model.load(str(self.path)).signatures["serving_default"]
+
+def serving_signature(path: Path):
+    """The `serving_default` function of a SavedModel directory."""
+    import tensorflow as tf
+
+    return tf.saved_model.load(str(path)).signatures["serving_default"]
 
 
 def sidecar(model_path: Path) -> Path:

@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.core import litert
+from zoo.core.load import serving_signature
 from zoo.families.chargen.model import parts, step_function
 from zoo.text.corpus import Vocabulary
 
@@ -70,7 +71,7 @@ class Generator:
 
     @classmethod
     def from_savedmodel(cls, path: Path, meta: dict) -> Generator:
-        fn = tf.saved_model.load(str(path)).signatures["serving_default"]
+        fn = serving_signature(path)
 
         def step(ids, state):
             out = fn(ids=tf.constant(ids), state=tf.constant(state))

@@ -2,6 +2,7 @@
 
 Example:
     >>> import numpy as np
+import tensorflow as tf
     >>> meta = {"labels": ["no", "yes"], "sample_rate": 8000, "clip_seconds": 0.5}
     >>> spotter = KeywordModel(lambda batch: np.tile([[0.0, 1.0]], (len(batch), 1)), meta, "demo")
     >>> spotter.predict(np.zeros(3000, "float32"), top_k=1)
@@ -14,10 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import tensorflow as tf
 
 from zoo.audio.decode import fit_length, read_wav
 from zoo.core import litert
 from zoo.core.errors import ZooError
+from zoo.core.load import serving_signature
 
 
 def logits_function(kind: str, path: Path, model=None) -> Callable[[np.ndarray], np.ndarray]:
@@ -25,9 +28,7 @@ def logits_function(kind: str, path: Path, model=None) -> Callable[[np.ndarray],
     if kind == "keras":
         return lambda batch: np.asarray(model.predict_on_batch(batch))
     if kind == "savedmodel":
-        import tensorflow as tf
-
-        fn = tf.saved_model.load(str(path)).signatures["serving_default"]
+        fn = serving_signature(path)
         return lambda batch: next(iter(fn(tf.constant(batch, tf.float32)).values())).numpy()
     return litert.single_runner(path)
 
