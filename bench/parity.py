@@ -63,7 +63,7 @@ def main():
                 worst[(number, key)] = max(worst.get((number, key), 0.0), value)
         if all(not isinstance(layer, keras.layers.Bidirectional) and not layer.go_backwards for layer in layers):
             x = np.asarray(keras.Model(model.input, layers[0].input)(batch, training=False))
-            stack, state, stepped = Stack(layers), None, []
+            stack, stepped = Stack(layers), []
             state = stack.zero_state(1)
             for t in range(x.shape[1]):
                 y, state = stack.step(x[:, t], state)

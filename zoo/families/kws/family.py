@@ -46,8 +46,8 @@ class KeywordSpotting(Family):
 
     def tiny(self, recipe: Recipe) -> Recipe:
         return apply_overrides(recipe, [
-            "model.units=4", "model.layers=1", "model.conv_filters=0" if not recipe.model.conv_filters
-            else "model.conv_filters=4", "train.epochs=1", "train.batch_size=16", "train.max_seconds=0",
+            "model.units=4", "model.layers=1", f"model.conv_filters={4 if recipe.model.conv_filters else 0}",
+            "train.epochs=1", "train.batch_size=16", "train.max_seconds=0",
             f"data.words={SAMPLE_WORDS}", "data.silence_percent=0", "data.unknown_percent=0"])
 
     def sample_data(self, folder: Path) -> str:
@@ -132,11 +132,9 @@ class KeywordSpotting(Family):
         import numpy as np
 
         from zoo.families.kws.model import front_end, num_samples
-        from zoo.families.kws.predict import KeywordModel
+        from zoo.families.kws.predict import prepare_clip
 
-        spotter = KeywordModel(lambda b: b, {"labels": meta, "sample_rate": recipe.data.sample_rate,
-                                             "clip_seconds": recipe.data.clip_seconds}, source)
-        clip = spotter.prepare(source)
+        clip = prepare_clip(source, recipe.data.sample_rate, num_samples(recipe))
         features = front_end(recipe)
         frames = features.num_frames(num_samples(recipe))
         if recipe.model.conv_filters:  # the second convolution halves the frame rate

@@ -33,6 +33,11 @@ def logits_function(kind: str, path: Path, model=None) -> Callable[[np.ndarray],
     return litert.single_runner(path)
 
 
+def prepare_clip(path, sample_rate: int, samples: int) -> np.ndarray:
+    """A wav decoded to `sample_rate` and fitted to `samples`, as the training pipeline does."""
+    return fit_length(read_wav(path, sample_rate), samples)
+
+
 def expand_inputs(items) -> list[Path]:
     """Files as given; folders become their `*.wav` files (recursively, sorted)."""
     files = []
@@ -66,7 +71,7 @@ class KeywordModel:
 
     def prepare(self, path) -> np.ndarray:
         """A wav decoded to the model's rate and length, as the training pipeline does."""
-        return fit_length(read_wav(path, self.sample_rate), self.samples)
+        return prepare_clip(path, self.sample_rate, self.samples)
 
     def scores(self, clip: np.ndarray, top_k: int = 3) -> list[dict]:
         logits = self.logits(clip[None].astype(np.float32))[0]
