@@ -32,9 +32,9 @@ def keras_to_tflite(model, signature, quantize: str, calibration=None, float_lay
 
     `none` and `dynamic` convert the model itself. `int8` converts the model
     rebuilt by `zoo.core.int8.Int8Graph`, calibrated on `calibration` inputs:
-    int8 weights and activations everywhere but the `float_layers` (for
-    keyword spotting the audio front end: its power spectrum and logarithm
-    need more than 8 bits), with the recurrent loops kept as `WHILE` loops.
+    int8 weights and activations everywhere but the `float_layers` (an audio
+    front end, say: a power spectrum and its logarithm need more than 8 bits),
+    with the recurrent loops kept as `WHILE` loops.
 
     Args:
         model: a Keras model.

@@ -64,7 +64,7 @@ class Recipe:
     """A named, fully specified training job.
 
     Attributes:
-        name: task_arch_size_dataset, e.g. `kws_gru_s_fsdd`.
+        name: task_arch_size_dataset: the task, the cell, the size (s, m) and the data set.
         family: the name of the family that builds, trains and exports it.
         description: one line for `zoo list`.
         model: the family's model dataclass.
