@@ -2,7 +2,6 @@
 
 Example:
     >>> import numpy as np
-import tensorflow as tf
     >>> meta = {"labels": ["no", "yes"], "sample_rate": 8000, "clip_seconds": 0.5}
     >>> spotter = KeywordModel(lambda batch: np.tile([[0.0, 1.0]], (len(batch), 1)), meta, "demo")
     >>> spotter.predict(np.zeros(3000, "float32"), top_k=1)
