@@ -58,7 +58,8 @@ def draw(path: Path, taps, gate_input: GateInput, title: str) -> None:
     rows = [(d, name) for d in taps.directions for name in GATES[d.kind]]
     has_wave = gate_input.waveform is not None
     steps = len(gate_input.steps)
-    fig = Figure(figsize=(min(4 + 0.09 * steps, 22), 1.6 * (len(rows) + has_wave) + 0.8))
+    height = 1.6 * (len(rows) + has_wave) + 0.8
+    fig = Figure(figsize=(min(4 + 0.09 * steps, 22), height))
     axes = fig.subplots(len(rows) + has_wave, 1, squeeze=False, sharex=True)[:, 0]
     if has_wave:
         audio, rate = gate_input.waveform
@@ -73,7 +74,7 @@ def draw(path: Path, taps, gate_input: GateInput, title: str) -> None:
         image = ax.imshow(values, aspect="auto", interpolation="nearest", origin="lower",
                           cmap="viridis" if lo == 0 else "RdBu_r", vmin=lo, vmax=hi)
         label = name + (" (backward)" if direction.reverse else "")
-        ax.set_ylabel(f"{label}\nunit", fontsize=8)
+        ax.set_ylabel("unit", fontsize=8)
         ax.set_title(f"{label}: {GATES[direction.kind][name]}", fontsize=8, loc="left")
         fig.colorbar(image, ax=ax, pad=0.01, fraction=0.02)
     last = axes[-1]
@@ -86,7 +87,8 @@ def draw(path: Path, taps, gate_input: GateInput, title: str) -> None:
         last.set_xticklabels([f"{gate_input.steps[t]:.2f}" for t in ticks], fontsize=7)
     last.set_xlabel(gate_input.axis)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    # Fixed margins: tight_layout would render the whole figure once more just to measure it.
+    fig.subplots_adjust(left=0.07, right=0.95, top=1 - 0.65 / height, bottom=0.55 / height, hspace=0.45)
     tmp = Path(path).with_name(Path(path).name + ".tmp.png")
     fig.savefig(tmp, dpi=90)
     tmp.replace(path)
