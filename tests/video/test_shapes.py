@@ -62,3 +62,19 @@ def test_the_pixels_do_what_the_caption_says(motion, shape):
         assert area[0] > 2 * area[-1]
     else:  # still: only the camera jitters
         assert abs(x[-1] - x[0]) < 4 and abs(y[-1] - y[0]) < 4 and abs(area[-1] - area[0]) < 0.3 * area[0]
+
+
+def test_every_true_caption_scores_all_correct_and_wrong_ones_do_not():
+    clips = shapes.generate(80, "validation", frames=2, size=16, seed=4)
+    for objs, captions in zip(clips.objects, clips.captions):
+        for caption in captions:
+            assert shapes.attribute_scores(caption, objs)["all_correct"], (caption, objs)
+    obj = [ShapeObject("red", "circle", "small", "left")]
+    assert shapes.attribute_scores("a red circle moves up", obj) == \
+        {"colour": 1, "shape": 1, "motion": 0, "objects": 1, "all_correct": False}
+    assert not shapes.attribute_scores("a red circle slides left while a blue box falls", obj)["all_correct"]
+    two = [ShapeObject("red", "circle", "small", "left"), ShapeObject("blue", "square", "big", "down")]
+    assert shapes.attribute_scores("a blue box falls and a red disc goes left", two)["all_correct"]  # any order
+    # Colours swapped: the clauses match the objects by shape and motion, so the colours are what is wrong.
+    assert shapes.attribute_scores("a red box falls and a blue disc goes left", two) == \
+        {"colour": 0, "shape": 2, "motion": 2, "objects": 2, "all_correct": False}

@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import zlib
 
 import numpy as np
@@ -204,3 +205,59 @@ def generate(count: int, split: str = "train", frames: int = 16, size: int = 64,
         objects.append(objs)
         captions.append(describe(objs, rng, captions_per_clip))
     return ShapeClips(video, captions, objects, split)
+
+
+def _canonical() -> dict[str, tuple[str, str]]:
+    """Every word or phrase of the grammar -> (attribute, canonical value)."""
+    table = {c: ("colour", c) for c in COLOURS}
+    table.update({w: ("shape", s) for s, words in _SHAPE_WORDS.items() for w in words})
+    table.update({w: ("size", s) for s, words in _SIZE_WORDS.items() for w in words})
+    table.update({v: ("motion", m) for m, verbs in _VERBS.items() for v in verbs})
+    return table
+
+
+def parse_caption(caption: str) -> list[dict]:
+    """What a caption says of each object it names: [{"colour", "shape", "size", "motion"}, ...].
+
+    The caption is cut into one clause per object at the grammar's joiners; in
+    each clause the longest known phrases are matched first. Missing attributes are None.
+
+    Example:
+        >>> parse_caption("a little blue plus sign falls, and meanwhile an orange box goes right")
+        [{'colour': 'blue', 'shape': 'cross', 'size': 'small', 'motion': 'down'}, \
+{'colour': 'orange', 'shape': 'square', 'size': None, 'motion': 'right'}]
+    """
+    table = _canonical()
+    phrases = sorted(table, key=len, reverse=True)
+    text = f" {caption.lower().strip().rstrip('.')} "
+    for joiner in sorted(_JOINERS, key=len, reverse=True):  # ", and meanwhile " before " and "
+        text = text.replace(joiner, " | ")
+    found = []
+    for clause in text.split("|"):
+        clause, said = f" {clause.strip()} ", {"colour": None, "shape": None, "size": None, "motion": None}
+        for phrase in phrases:
+            if f" {phrase} " in clause:
+                attribute, value = table[phrase]
+                said[attribute] = said[attribute] or value
+                clause = clause.replace(f" {phrase} ", " ")
+        if any(said.values()):
+            found.append(said)
+    return found
+
+
+def attribute_scores(caption: str, objects) -> dict:
+    """How many of the clip's objects the caption gets right, attribute by attribute.
+
+    Clauses are matched to objects in the order that agrees best. Returns counts
+    for `colour`, `shape` and `motion` (of `objects` objects) and `all_correct`:
+    every object's colour, shape and motion named, and no object invented.
+    """
+    said = parse_caption(caption)
+    best = None
+    for order in itertools.permutations(range(max(len(said), len(objects))), len(objects)):
+        counts = {a: sum(1 for o, k in zip(objects, order) if k < len(said) and said[k][a] == getattr(o, a))
+                  for a in ("colour", "shape", "motion")}
+        if best is None or sum(counts.values()) > sum(best.values()):
+            best = counts
+    n = len(objects)
+    return {**best, "objects": n, "all_correct": len(said) == n and all(v == n for v in best.values())}
