@@ -25,7 +25,7 @@ import numpy as np
 from zoo.core.load import load_run
 from zoo.families.registry import FAMILIES
 from zoo.nn import reference
-from zoo.nn.recurrent import Stack, directions, recurrent_layers, tap_layer
+from zoo.nn.recurrent import Stack, directions, layer_input, recurrent_layers, tap_layer
 
 
 def layer_parity(layer, x) -> dict:
@@ -69,11 +69,11 @@ def main():
     for source in sources:
         batch = family.gate_input(recipe, meta, source).batch
         for number, layer in enumerate(layers, 1):
-            x = np.asarray(keras.Model(model.input, layer.input)(batch, training=False))
+            x = layer_input(model, layer, batch)
             for key, value in layer_parity(layer, x).items():
                 worst[(number, key)] = max(worst.get((number, key), 0.0), value)
         if all(not isinstance(layer, keras.layers.Bidirectional) and not layer.go_backwards for layer in layers):
-            x = np.asarray(keras.Model(model.input, layers[0].input)(batch, training=False))
+            x = layer_input(model, layers[0], batch)
             stack, stepped = Stack(layers), []
             state = stack.zero_state(1)
             for t in range(x.shape[1]):

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from zoo.core.errors import ZooError
 from zoo.core.family import GateInput
-from zoo.nn.recurrent import GATES, recurrent_layers, tap_layer
+from zoo.nn.recurrent import GATES, layer_input, recurrent_layers, tap_layer
 
 RANGES = {"i": (0, 1), "f": (0, 1), "o": (0, 1), "z": (0, 1), "r": (0, 1), "g": (-1, 1), "candidate": (-1, 1),
           "h": (-1, 1)}
@@ -36,11 +36,8 @@ def select_layer(model, index: int | None):
 
 def tap(model, gate_input: GateInput, index: int | None):
     """(layer number, `LayerTaps`) of one recurrent layer on the prepared input."""
-    import keras
-
     number, layer = select_layer(model, index)
-    upstream = keras.Model(model.input, layer.input)
-    return number, tap_layer(layer, np.asarray(upstream(gate_input.batch, training=False)))
+    return number, tap_layer(layer, layer_input(model, layer, gate_input.batch))
 
 
 def save_npz(path: Path, taps, gate_input: GateInput) -> None:

@@ -41,9 +41,6 @@ class Loaded:
     recipe: Recipe | None = None
     run_meta: Any = None
 
-    def signature(self):
-        """The SavedModel's `serving_default` function (SavedModels only)."""
-        return serving_signature(self.path)
 
 
 def serving_signature(path: Path):

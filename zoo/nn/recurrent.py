@@ -319,14 +319,12 @@ def tap_layer(layer, x) -> LayerTaps:
     return LayerTaps(layer.name, np.concatenate(outputs, axis=-1), taps)
 
 
-def gate_taps(model, inputs) -> list[LayerTaps]:
-    """Taps of every recurrent layer of `model` on `inputs` (a batch for the model's input).
+def layer_input(model, layer, inputs) -> np.ndarray:
+    """What `layer` of `model` receives for `inputs`: the model's own graph up to it, in inference mode
+    (front ends, embeddings and convolutions run as trained)."""
+    return np.asarray(keras.Model(model.input, layer.input)(inputs, training=False))
 
-    Each layer's input comes from the model's own graph up to that layer (in
-    inference mode), so front ends, embeddings and convolutions run as trained.
-    """
-    taps = []
-    for layer in recurrent_layers(model):
-        upstream = keras.Model(model.input, layer.input)
-        taps.append(tap_layer(layer, np.asarray(upstream(inputs, training=False))))
-    return taps
+
+def gate_taps(model, inputs) -> list[LayerTaps]:
+    """Taps of every recurrent layer of `model` on `inputs` (a batch for the model's input)."""
+    return [tap_layer(layer, layer_input(model, layer, inputs)) for layer in recurrent_layers(model)]
