@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from zoo.core.errors import ZooError
-from zoo.video.features import load_feature_set, read_captions, read_clip
+from zoo.video.features import load_feature_set, read_captions, read_clip, read_ids
 
 
 def _layout(root, dims=((10, 6), (12, 6), (9, 6))):
@@ -23,7 +23,8 @@ def test_loads_features_and_captions_and_lists_the_uncaptioned(tmp_path):
     assert clips.ids == ["vid0.avi", "vid1.avi", "vid2.avi"]
     assert [f.shape for f in clips.features] == [(10, 6), (12, 6), (9, 6)]
     assert clips.captions[0] == ["A man plays.", "someone plays"] and clips.uncaptioned == ["vid2.avi"]
-    only = load_feature_set(tmp_path, tmp_path / "labels.json", ids=["vid1.avi"])
+    (tmp_path / "test_ids.txt").write_text("vid1.avi\n\n")
+    only = load_feature_set(tmp_path, tmp_path / "labels.json", ids=read_ids(tmp_path / "test_ids.txt"))
     assert only.ids == ["vid1.avi"]
 
 

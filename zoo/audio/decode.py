@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.core import runs
 from zoo.core.errors import ZooError
 
 MIN_SAMPLE_RATE = 4000
@@ -140,7 +141,5 @@ def write_wav(path: str | os.PathLike, audio: np.ndarray, sample_rate: int) -> N
     """Writes a PCM-16 wav atomically (temporary name, then rename)."""
     import soundfile as sf
 
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    sf.write(tmp, audio, sample_rate, subtype="PCM_16", format="WAV")
-    os.replace(tmp, path)
+    with runs.atomic_path(path) as tmp:
+        sf.write(tmp, audio, sample_rate, subtype="PCM_16", format="WAV")

@@ -65,12 +65,6 @@ def _atomic_dir(target: Path, build) -> None:
     os.replace(tmp, target)
 
 
-def _atomic_file(target: Path, data: bytes) -> None:
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
-
-
 def export_run(run_dir: Path, families: Mapping[str, Family], fmt: str, quantize: str = "none",
                out: Path | None = None, data_root: Path = Path("data")) -> dict:
     """Exports RUN as `fmt` (`savedmodel` or `tflite`), checks it, updates `export.json`.
@@ -107,7 +101,8 @@ def export_run(run_dir: Path, families: Mapping[str, Family], fmt: str, quantize
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     else:
         data = litert.strip_tensor_names(family.export_tflite(model, recipe, meta_obj, quantize, context))
-        _atomic_file(out, data)
+        with runs.atomic_path(out) as tmp:
+            tmp.write_bytes(data)
         runs.write_json(sidecar(out), meta)
         size = len(data)
     report = {"file": str(out), "format": fmt, "quantize": quantize, "size_bytes": size,

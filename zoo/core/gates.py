@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from zoo.core import runs
 from zoo.core.errors import ZooError
 from zoo.core.family import GateInput
 from zoo.nn.recurrent import GATES, layer_input, recurrent_layers, tap_layer
@@ -45,9 +46,8 @@ def save_npz(path: Path, taps, gate_input: GateInput) -> None:
     arrays = {f"{'backward' if d.reverse else 'forward'}_{name}": values[0]
               for d in taps.directions for name, values in d.gates.items()}
     arrays.update(steps=np.asarray([str(s) for s in gate_input.steps]), output=taps.output[0])
-    tmp = Path(path).with_name(Path(path).name + ".tmp.npz")
-    np.savez_compressed(tmp, **arrays)
-    tmp.replace(path)
+    with runs.atomic_path(path) as tmp:
+        np.savez_compressed(tmp, **arrays)
 
 
 def draw(path: Path, taps, gate_input: GateInput, title: str) -> None:
@@ -86,7 +86,6 @@ def draw(path: Path, taps, gate_input: GateInput, title: str) -> None:
     fig.suptitle(title, fontsize=10)
     # Fixed margins: tight_layout would render the whole figure once more just to measure it.
     fig.subplots_adjust(left=0.07, right=0.95, top=1 - 0.65 / height, bottom=0.55 / height, hspace=0.45)
-    tmp = Path(path).with_name(Path(path).name + ".tmp.png")
-    fig.savefig(tmp, dpi=90)
-    tmp.replace(path)
+    with runs.atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=90)
 

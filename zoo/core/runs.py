@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -28,12 +29,23 @@ RECIPE, MODEL, HISTORY, METRICS, CHECKPOINTS = (
     "recipe.json", "model.keras", "history.csv", "metrics.json", "checkpoints")
 
 
+@contextlib.contextmanager
+def atomic_path(path: Path):
+    """Yields a temporary name beside `path` (same suffix, so writers that go by it still work);
+    renames it to `path` when the block succeeds, removes it when it fails."""
+    path = Path(path)
+    tmp = path.with_name(f"{path.stem}.tmp{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_json(path: Path, obj) -> None:
     """Writes JSON atomically (temporary name, then rename)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n")
 
 
 def read_json(path: Path):

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from zoo.core.errors import ZooError
 from zoo.core.family import Capabilities, Family, GateInput
 from zoo.core.recipe import Recipe, apply_overrides
 from zoo.families.chargen import recipes as chargen_recipes
 from zoo.families.chargen.recipes import ChargenData, ChargenModel
+from zoo.families.chargen.size import count_params
+from zoo.text.corpus import Vocabulary
 
 SAMPLE_TEXT = "the quick brown fox jumps over the lazy dog.\nso it goes, again and again.\n" * 60
 
@@ -46,8 +50,6 @@ class TextGeneration(Family):
         return recipe
 
     def count_params(self, recipe: Recipe, meta=None) -> int:
-        from zoo.families.chargen.size import count_params
-
         return count_params(recipe, len(meta if meta is not None else self.default_meta(recipe)))
 
     def tiny(self, recipe: Recipe) -> Recipe:
@@ -68,16 +70,12 @@ class TextGeneration(Family):
 
     def default_meta(self, recipe: Recipe):
         """A stand-in vocabulary (printable ASCII and newline) for counting parameters."""
-        from zoo.text.corpus import Vocabulary
-
         return Vocabulary(["\n"] + [chr(c) for c in range(32, 127)])
 
     def save_meta(self, run_dir: Path, meta) -> None:
         meta.save(Path(run_dir) / "vocab.json")
 
     def load_meta(self, run_dir: Path):
-        from zoo.text.corpus import Vocabulary
-
         return Vocabulary.load(Path(run_dir) / "vocab.json")
 
     def datasets(self, recipe: Recipe, data_root: Path):
@@ -131,7 +129,5 @@ class TextGeneration(Family):
 
     def gate_input(self, recipe, meta, source: str) -> GateInput:
         """The text itself: one step per character."""
-        import numpy as np
-
         text = source or "\n"
         return GateInput(batch=np.asarray(meta.encode(text), np.int32)[None], steps=list(text), axis="character")

@@ -16,11 +16,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from zoo.audio.speech import SC_COMMANDS, SC_OTHER
 from zoo.core.family import Capabilities, Family, GateInput
 from zoo.core.recipe import Recipe, apply_overrides
 from zoo.families.kws import recipes as kws_recipes
 from zoo.families.kws.recipes import KWSData, KWSModel
+from zoo.families.kws.size import count_params
 
 SAMPLE_WORDS = ("zero", "one", "two")
 
@@ -40,8 +43,6 @@ class KeywordSpotting(Family):
         return kws_recipes.recipes()
 
     def count_params(self, recipe: Recipe, meta=None) -> int:
-        from zoo.families.kws.size import count_params
-
         return count_params(recipe, len(meta if meta is not None else self.default_meta(recipe)))
 
     def tiny(self, recipe: Recipe) -> Recipe:
@@ -129,8 +130,6 @@ class KeywordSpotting(Family):
 
     def gate_input(self, recipe, meta, source: str) -> GateInput:
         """A wav, decoded as `zoo predict` does; steps are the feature frames' centre times."""
-        import numpy as np
-
         from zoo.families.kws.model import front_end, num_samples
         from zoo.families.kws.predict import prepare_clip
 
