@@ -10,12 +10,14 @@ Example:
 Inference on a trained run, an exported SavedModel or a LiteRT file (with its
 sidecar) goes through `zoo.load`, which returns the family's object: a
 `KeywordModel` (`predict`) for keyword spotters, a `Generator` (`generate`,
-`stream`) for text models::
+`stream`) for text models, a `Captioner` (`caption`) for captioning models::
 
     spotter = zoo.load("models/kws_gru_s_fsdd/run/exports/model_int8.tflite")
     spotter.predict(["yes.wav", "recordings/"], top_k=3)
     writer = zoo.load("models/chargen_gru_s_shakespeare/run")
     writer.generate("ROMEO:", length=200, temperature=0.8, seed=0)
+    captioner = zoo.load("models/caption_s2vt_lstm_shapes/run/exports/model_float.tflite")
+    captioner.caption(["clip.mp4", "frames_folder/", "features.npy"], beam=3)
 """
 
 from __future__ import annotations
@@ -68,9 +70,9 @@ def train(recipe: Recipe, run_dir: Path | None = None, data_root: Path = Path("d
 
 
 def evaluate(run_dir: Path, data: str | None = None, split: str | None = "test",
-             data_root: Path = Path("data")) -> dict:
-    """Metrics of a run on its own data (or `data`), for a split (None: all)."""
-    return core_evaluate.evaluate_run(Path(run_dir), FAMILIES, data, split, Path(data_root))
+             data_root: Path = Path("data"), beam: int = 1) -> dict:
+    """Metrics of a run on its own data (or `data`), for a split (None: all); `beam` for captioning."""
+    return core_evaluate.evaluate_run(Path(run_dir), FAMILIES, data, split, Path(data_root), beam)
 
 
 def export(run_dir: Path, fmt: str = "tflite", quantize: str = "none", out: Path | None = None,

@@ -1,4 +1,4 @@
-"""The `zoo` command line: list, train, eval, export, predict, generate, gates.
+"""The `zoo` command line: list, train, eval, export, predict, generate, caption, gates.
 
 Each command parses its arguments, calls one function of `zoo.api` and prints
 the result. `zoo.api` loads TensorFlow, so it is imported when a command runs,
@@ -40,6 +40,19 @@ def handle_errors(fn):
             sys.exit(1)
 
     return wrapper
+
+
+def _print_results(results, as_json: bool, line) -> None:
+    """One line per input (`line(result)`, or JSON); failed inputs as `error:` lines on stderr and exit 1."""
+    failures = 0
+    for result in results:
+        if "error" in result:
+            failures += 1
+            click.echo(f"error: {result['error']}", err=True)
+        else:
+            click.echo(json.dumps(result) if as_json else line(result))
+    if failures:
+        sys.exit(1)
 
 
 def _by_family(attribute: str) -> str:
@@ -96,11 +109,13 @@ def train(recipe, data, out, overrides, resume, data_root):
 @click.option("--data", help="KIND[:PATH] to evaluate on (default: the run's own data set).")
 @click.option("--split", type=click.Choice(["train", "validation", "test", "all"]), default="test",
               show_default=True)
+@click.option("--beam", default=1, show_default=True, type=int,
+              help="Beam width for models that decode word by word (1: greedy).")
 @click.option("--data-root", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
 @handle_errors
-def eval_cmd(run, data, split, data_root):
+def eval_cmd(run, data, split, beam, data_root):
     """Evaluate a trained RUN directory; writes eval_*.json (and plots) into it."""
-    result = api().evaluate(run, data, None if split == "all" else split, data_root)
+    result = api().evaluate(run, data, None if split == "all" else split, data_root, beam=beam)
     click.echo(json.dumps(result, indent=2))
 
 
@@ -127,18 +142,8 @@ def export(run, fmt, quantize, out, data_root):
 def predict(model, files, top_k, as_json):
     """Run MODEL (a run directory, a SavedModel or a .tflite file) on wav FILES or folders."""
     spotter = api().load(model, verb="predict")
-    failures = 0
-    for result in spotter.predict_files(files, top_k):
-        if "error" in result:
-            failures += 1
-            click.echo(f"error: {result['error']}", err=True)
-        elif as_json:
-            click.echo(json.dumps(result))
-        else:
-            top = "  ".join(f"{p['label']} {p['score']:.3f}" for p in result["top"])
-            click.echo(f"{result['file']}: {top}")
-    if failures:
-        sys.exit(1)
+    _print_results(spotter.predict_files(files, top_k), as_json, lambda r: f"{r['file']}: " + "  ".join(
+        f"{p['label']} {p['score']:.3f}" for p in r["top"]))
 
 
 @main.command()
@@ -166,6 +171,19 @@ def generate(model, prime, length, temperature, top_k, seed):
 
 
 @main.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--beam", default=1, show_default=True, type=click.IntRange(min=1), help="Beam width (1: greedy).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input.")
+@handle_errors
+def caption(model, inputs, beam, as_json):
+    """Describe clips with MODEL (a run directory, SavedModel or .tflite file): INPUTS are features
+    .npy files, folders of frame images or video files."""
+    captioner = api().load(model, verb="caption")
+    _print_results(captioner.caption(inputs, beam=beam), as_json, lambda r: f"{r['input']}: {r['caption']}")
+
+
+@main.command()
 @click.argument("run", type=click.Path(path_type=Path))
 @click.argument("input")
 @click.option("--layer", type=int, help="Which recurrent layer, from 1 (default: the first).")
@@ -173,7 +191,8 @@ def generate(model, prime, length, temperature, top_k, seed):
 @click.option("--npz", type=click.Path(path_type=Path), help="Also write the raw values here.")
 @handle_errors
 def gates(run, input, layer, out, npz):
-    """Draw a recurrent layer's gates on INPUT: a wav for keyword models, text for text models."""
+    """Draw a recurrent layer's gates on INPUT: a wav for keyword models, text for text models,
+    a clip for captioning models (their frame encoder)."""
     click.echo(json.dumps(api().gates(run, input, layer, out, npz), indent=2))
 
 

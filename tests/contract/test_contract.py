@@ -33,12 +33,17 @@ for _family in FAMILIES.values():
 
 @pytest.fixture(scope="session")
 def sample_data(tmp_path_factory):
-    """Each family's sample data set, written once: name -> (--data spec, folder)."""
+    """Each family's sample data set, written once: name -> (folder, the default recipe's --data spec)."""
     data = {}
     for family in FAMILIES.values():
         folder = tmp_path_factory.mktemp(f"sample_{family.name}")
         data[family.name] = (family.sample_data(folder), folder)
     return data
+
+
+def _spec(family, recipe, sample_data) -> str:
+    """The --data spec `recipe` reads the family's sample folder with."""
+    return family.sample_data(sample_data[family.name][1], recipe)
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +56,8 @@ def trained(sample_data, tmp_path_factory):
         if name not in runs:
             recipe = registry().get(name)
             family = FAMILIES[recipe.family]
-            tiny = family.with_data(family.tiny(recipe), sample_data[family.name][0])
+            tiny = family.tiny(recipe)
+            tiny = family.with_data(tiny, _spec(family, tiny, sample_data))
             _, runs[name] = zoo.train(tiny, tmp_path_factory.mktemp("runs") / name, data_root=data_root,
                                       verbose=0)
         return runs[name]
@@ -66,7 +72,7 @@ def test_every_family_implements_the_whole_contract():
     for family in FAMILIES.values():
         assert not getattr(type(family), "__abstractmethods__", None), family.name
         caps = family.capabilities
-        assert caps.input_kind in ("audio", "text") and caps.verbs
+        assert caps.input_kind in ("audio", "text", "video") and caps.verbs
         assert set(caps.formats) <= {"savedmodel", "tflite"} and set(caps.quantize) <= {"none", "dynamic", "int8"}
         assert family.recipes() and all(r.family == family.name for r in family.recipes())
 
@@ -96,6 +102,8 @@ def test_recipe_trains_reloads_exports_and_checks_itself(name, fmt, quantize, tr
 def _sample_input(family, folder: Path) -> str:
     if family.capabilities.input_kind == "audio":
         return str(sorted(folder.rglob("*.wav"))[0])
+    if family.capabilities.input_kind == "video":
+        return str(sorted(folder.rglob("*.mp4"))[0])
     return "the quick brown"
 
 
@@ -115,3 +123,6 @@ def test_gates_and_inference_through_the_contract(family_name, trained, sample_d
         assert len(result["top"]) == 2
     if "generate" in family.capabilities.verbs:
         assert len(served.generate(source, length=7, seed=1)) == 7
+    if "caption" in family.capabilities.verbs:
+        (result,) = served.caption([source], beam=2)
+        assert isinstance(result["caption"], str) and result["ms_per_caption"] > 0

@@ -11,7 +11,7 @@ from zoo.core.load import load_run
 
 
 def evaluate_run(run_dir: Path, families: Mapping[str, Family], data: str | None, split: str | None,
-                 data_root: Path = Path("data")) -> dict:
+                 data_root: Path = Path("data"), beam: int = 1) -> dict:
     """Evaluates RUN's best model on `data` (default: its own data set).
 
     Writes `eval_{tag}.json` (and the family's plots) into the run.
@@ -22,10 +22,13 @@ def evaluate_run(run_dir: Path, families: Mapping[str, Family], data: str | None
         data: `KIND[:PATH]`, or None for the data set the run trained on.
         split: `train`, `validation`, `test`, or None for all of it.
         data_root: where data sets are cached.
+        beam: beam width, for families that decode word by word (1: greedy).
     """
     recipe, family, model = load_run(run_dir, families)
+    family.require_beam(beam)
     recipe = family.with_data(recipe, data)
-    result, tag = family.evaluate(recipe, model, family.load_meta(Path(run_dir)), Path(run_dir), data_root, split)
+    result, tag = family.evaluate(recipe, model, family.load_meta(Path(run_dir)), Path(run_dir), data_root, split,
+                                  beam)
     result.update(data=f"{recipe.data.source}:{recipe.data.path}", split=split or "all")
     runs.write_json(Path(run_dir) / f"eval_{tag}.json", result)
     return result

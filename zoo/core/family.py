@@ -35,13 +35,15 @@ class Capabilities:
 
     Attributes:
         input_kind: what its models read at inference: `audio` (wav files or
-            waveforms) or `text` (a string).
+            waveforms), `text` (a string) or `video` (clips: frames, videos or features).
         verbs: inference verbs of its `zoo.load` objects and CLI commands:
-            `predict` (labels for inputs) and/or `generate` (text).
+            `predict` (labels for inputs), `generate` (text), `caption` (a sentence per clip).
         formats: export formats: `savedmodel`, `tflite`.
         quantize: LiteRT quantization modes: `none`, `dynamic`, `int8`.
         streams: its exported models run one input step at a time with the
             state held outside.
+        beam: its outputs are decoded word by word, greedily or by beam search
+            (`zoo eval --beam K`).
     """
 
     input_kind: str
@@ -49,6 +51,7 @@ class Capabilities:
     formats: tuple[str, ...] = ("savedmodel", "tflite")
     quantize: tuple[str, ...] = ("none", "dynamic")
     streams: bool = False
+    beam: bool = False
 
 
 @dataclasses.dataclass
@@ -135,8 +138,9 @@ class Family(abc.ABC):
         """The same recipe at test size (a few units, a few steps), for the contract tests."""
 
     @abc.abstractmethod
-    def sample_data(self, folder: Path) -> str:
-        """Writes a small data set of the family's kind into `folder` (no network); returns its `--data` spec."""
+    def sample_data(self, folder: Path, recipe: Recipe | None = None) -> str:
+        """Writes a small data set of the family's kind into `folder` (no network); returns the `--data`
+        spec `recipe` reads it with (one folder may serve every recipe of the family)."""
 
     # -- model and metadata ----------------------------------------------------
 
@@ -166,6 +170,11 @@ class Family(abc.ABC):
     def datasets(self, recipe: Recipe, data_root: Path) -> Splits:
         """Training and validation pipelines, held-out data and `meta`, from the recipe's data."""
 
+    def callbacks(self, recipe: Recipe, splits: Splits) -> list:
+        """Keras callbacks of its own, run before checkpointing at every epoch's end (they may add the
+        `monitor` metric to the logs, from real decoding say). Default: none."""
+        return []
+
     @abc.abstractmethod
     def compile_args(self, recipe: Recipe) -> dict:
         """Loss and metrics for `model.compile` (the optimizer is the trainer's)."""
@@ -176,8 +185,9 @@ class Family(abc.ABC):
 
     @abc.abstractmethod
     def evaluate(self, recipe: Recipe, model, meta, run_dir: Path, data_root: Path,
-                 split: str | None) -> tuple[dict, str]:
-        """(`zoo eval` result, a tag naming the data and split for its file names)."""
+                 split: str | None, beam: int = 1) -> tuple[dict, str]:
+        """(`zoo eval` result, a tag naming the data and split for its file names); `beam` is the
+        beam width for families whose capabilities declare `beam`."""
 
     # -- export ----------------------------------------------------------------
 
@@ -224,6 +234,13 @@ class Family(abc.ABC):
         if quantize not in caps.quantize:
             raise ZooError(f"{self.name} models export with --quantize {' or '.join(caps.quantize)}, "
                            f"not {quantize}")
+
+    def require_beam(self, beam: int) -> None:
+        """Raises a one-line error unless a beam width of `beam` applies to this family's models."""
+        if beam < 1:
+            raise ZooError(f"--beam {beam}: the beam width is 1 (greedy) or more")
+        if beam > 1 and not self.capabilities.beam:
+            raise ZooError(f"--beam applies to models that decode word by word; {self.name} models do not")
 
     def require_verb(self, verb: str, source: Path) -> None:
         """Raises a one-line error unless this family's models do `verb`."""

@@ -81,7 +81,8 @@ def draw(path: Path, taps, gate_input: GateInput, title: str) -> None:
     else:
         ticks = np.linspace(0, steps - 1, min(steps, 11)).round().astype(int)
         last.set_xticks(ticks)
-        last.set_xticklabels([f"{gate_input.steps[t]:.2f}" for t in ticks], fontsize=7)
+        labels = [gate_input.steps[t] for t in ticks]
+        last.set_xticklabels([f"{s:.2f}" if isinstance(s, float) else str(s) for s in labels], fontsize=7)
     last.set_xlabel(gate_input.axis)
     fig.suptitle(title, fontsize=10)
     # Fixed margins: tight_layout would render the whole figure once more just to measure it.

@@ -36,6 +36,15 @@ def convert_saved_model(saved_model_dir: str | Path, quantize: str = "none") -> 
         raise ZooError(f"LiteRT conversion failed: {str(e).splitlines()[0]}") from None
 
 
+def convert_written(write, quantize: str = "none") -> bytes:
+    """Builtins-only LiteRT bytes of the SavedModel that `write(folder)` writes into a temporary folder."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="zoo-export-") as tmp:
+        write(Path(tmp))
+        return convert_saved_model(tmp, quantize)
+
+
 def strip_tensor_names(flatbuffer: bytes) -> bytes:
     """The same LiteRT model without tensor names (debug strings); signatures stay."""
     from tensorflow.lite.tools import flatbuffer_utils

@@ -150,11 +150,12 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
                                          global_clipnorm=t.clipnorm or None),
         **family.compile_args(recipe))
 
-    # Callbacks: best checkpoint, resumable backup, history, TensorBoard, time budget.
+    # Callbacks: the family's, best checkpoint, resumable backup, history, TensorBoard, time budget.
     best = runs.best_from_history(run_dir, family.monitor, family.monitor_mode) if resume else None
     budget = _max_seconds_callback(t.max_seconds) if t.max_seconds else None
     callbacks = [
         _clock_callbacks(t),  # first, so the epoch's `seconds` reaches the CSV log
+        *family.callbacks(recipe, splits),  # before the checkpoint, which may monitor what they log
         keras.callbacks.BackupAndRestore(str(run_dir / runs.CHECKPOINTS), delete_checkpoint=False),
         keras.callbacks.ModelCheckpoint(str(run_dir / runs.MODEL), monitor=family.monitor,
                                         mode=family.monitor_mode, save_best_only=True,

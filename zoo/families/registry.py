@@ -6,7 +6,7 @@ Example:
     >>> "kws_gru_s_fsdd" in registry().names()
     True
     >>> sorted(FAMILIES)
-    ['chargen', 'kws']
+    ['caption', 'chargen', 'kws']
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ import functools
 from zoo.core.errors import ZooError
 from zoo.core.family import Family
 from zoo.core.recipe import Recipe, Registry, apply_overrides
+from zoo.families.caption.family import VideoCaptioning
 from zoo.families.chargen.family import TextGeneration
 from zoo.families.kws.family import KeywordSpotting
 
-FAMILIES: dict[str, Family] = {family.name: family for family in (KeywordSpotting(), TextGeneration())}
+FAMILIES: dict[str, Family] = {family.name: family
+                               for family in (KeywordSpotting(), TextGeneration(), VideoCaptioning())}
 
 
 def get(name: str) -> Family:

@@ -1,4 +1,4 @@
-"""Small layers shared by families: attention pooling, and a marker for training-only layers.
+"""Small layers shared by families: attention pooling, luma, and a marker for training-only layers.
 
 Example:
     >>> import numpy as np
@@ -32,3 +32,17 @@ class AttentionPooling(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])
+
+
+class Luminance(keras.layers.Layer):
+    """RGB [..., 3] -> luma [..., 1] with the ITU-R BT.601 weights (0.299, 0.587, 0.114); no weights to learn.
+
+    A shape seen through luma alone cannot depend on its colour, which is what
+    lets a frame encoder name shapes in colours it never saw them in.
+    """
+
+    def call(self, x):
+        return ops.sum(x * ops.convert_to_tensor([0.299, 0.587, 0.114], dtype=x.dtype), axis=-1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], 1)

@@ -56,7 +56,7 @@ _CELLS = {"rnn": keras.layers.SimpleRNNCell, "lstm": keras.layers.LSTMCell, "gru
 
 
 def recurrent_layer(cell: str, units: int, return_sequences: bool = True, unroll: bool = False,
-                    name: str | None = None) -> keras.layers.Layer:
+                    name: str | None = None, return_state: bool = False) -> keras.layers.Layer:
     """A Keras recurrent layer for `cell`.
 
     Args:
@@ -65,10 +65,12 @@ def recurrent_layer(cell: str, units: int, return_sequences: bool = True, unroll
         return_sequences: output every step (True) or the last one.
         unroll: unroll the time loop (no WHILE op in LiteRT).
         name: layer name.
+        return_state: also return the final state (h, and c for an LSTM).
     """
     if cell not in _LAYERS:
         raise ValueError(f"unknown cell {cell!r}; choose one of {', '.join(CELLS)}")
-    return _LAYERS[cell](units, return_sequences=return_sequences, unroll=unroll, name=name)
+    return _LAYERS[cell](units, return_sequences=return_sequences, return_state=return_state, unroll=unroll,
+                         name=name)
 
 
 def cell_kind(cell) -> str:

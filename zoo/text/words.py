@@ -70,10 +70,17 @@ class WordVocabulary:
 
     def encode(self, caption: str, max_length: int | None = None) -> list[int]:
         """`<bos>` ids of the caption's tokens `<eos>`; unknown words are `<unk>`; cut to `max_length`."""
-        ids = [BOS] + [self.index.get(t, UNK) for t in tokenize([caption])[0]] + [EOS]
-        if max_length is not None and len(ids) > max_length:
-            ids = ids[:max_length - 1] + [EOS]
-        return ids
+        return self.encode_many([caption], max_length)[0]
+
+    def encode_many(self, captions, max_length: int | None = None) -> list[list[int]]:
+        """`encode` of many captions, tokenized in one call."""
+        out = []
+        for tokens in tokenize(captions) if len(captions) else []:
+            ids = [BOS] + [self.index.get(t, UNK) for t in tokens] + [EOS]
+            if max_length is not None and len(ids) > max_length:
+                ids = ids[:max_length - 1] + [EOS]
+            out.append(ids)
+        return out
 
     def decode(self, ids) -> str:
         """Text of ids up to the first `<eos>`, without specials; punctuation attached to the word before it."""

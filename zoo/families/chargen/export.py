@@ -7,7 +7,6 @@ on validation text.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -50,9 +49,7 @@ def export_savedmodel(model, recipe: Recipe, path: Path) -> None:
 
 def export_tflite(model, recipe: Recipe, quantize: str) -> bytes:
     """The one-step generator as builtins-only LiteRT (float or dynamic-range)."""
-    with tempfile.TemporaryDirectory(prefix="zoo-export-") as tmp:
-        write_step_savedmodel(model, recipe, Path(tmp), batch=1)
-        return litert.convert_saved_model(tmp, quantize)
+    return litert.convert_written(lambda folder: write_step_savedmodel(model, recipe, folder, batch=1), quantize)
 
 
 def check_export(model, recipe: Recipe, vocab: Vocabulary, path: Path, data_root: Path,

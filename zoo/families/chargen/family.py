@@ -57,7 +57,7 @@ class TextGeneration(Family):
             "model.units=4", "model.embedding=3", "data.seq_len=16", "train.epochs=1",
             "train.steps_per_epoch=3", "train.batch_size=8", "train.max_seconds=30"])
 
-    def sample_data(self, folder: Path) -> str:
+    def sample_data(self, folder: Path, recipe: Recipe | None = None) -> str:
         path = Path(folder) / "corpus.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(SAMPLE_TEXT, encoding="utf-8")
@@ -93,7 +93,7 @@ class TextGeneration(Family):
 
         return final_metrics(model, splits, run_dir, recipe)
 
-    def evaluate(self, recipe, model, meta, run_dir, data_root, split):
+    def evaluate(self, recipe, model, meta, run_dir, data_root, split, beam: int = 1):
         from zoo.families.chargen.evaluate import evaluate_run
 
         return evaluate_run(recipe, model, meta, run_dir, data_root, split)

@@ -51,7 +51,7 @@ class KeywordSpotting(Family):
             "train.epochs=1", "train.batch_size=16", "train.max_seconds=0",
             f"data.words={SAMPLE_WORDS}", "data.silence_percent=0", "data.unknown_percent=0"])
 
-    def sample_data(self, folder: Path) -> str:
+    def sample_data(self, folder: Path, recipe: Recipe | None = None) -> str:
         """FSDD-layout wavs of three digits, two eSpeak NG voices, 12 takes each, at 8 kHz."""
         from zoo.families.kws.sample import write_digit_folder
 
@@ -93,7 +93,7 @@ class KeywordSpotting(Family):
 
         return final_metrics(model, splits, run_dir, recipe)
 
-    def evaluate(self, recipe, model, meta, run_dir, data_root, split):
+    def evaluate(self, recipe, model, meta, run_dir, data_root, split, beam: int = 1):
         from zoo.families.kws.evaluate import evaluate_run
 
         return evaluate_run(recipe, model, meta, run_dir, data_root, split)
