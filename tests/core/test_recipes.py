@@ -21,14 +21,21 @@ def test_every_registered_recipe_builds():
         if recipe.family == "kws":  # raw audio of the clip's length in, one logit per label out
             assert model.input_shape[1] == int(recipe.data.sample_rate * recipe.data.clip_seconds)
             assert model.output_shape == (None, len(meta))
+        elif recipe.family == "caption":  # clip and words in, next-word logits (and concepts) out
+            words = model.output["words"] if isinstance(model.output, dict) else model.output
+            assert tuple(words.shape) == (None, None, len(meta)) and model.inputs[0].shape[1] == recipe.model.frames
         else:  # character ids in, next-character logits out, at every position
             assert model.output_shape == (None, None, len(meta))
 
 
 def test_recipe_names_follow_task_arch_size_dataset():
-    for name in registry().names():
-        task, arch, size, dataset = name.split("_")
-        assert size in ("s", "m") and arch in ("rnn", "lstm", "gru", "crnn") and dataset
+    for recipe in registry():
+        task, arch, size, dataset = recipe.name.split("_")
+        assert task == recipe.family and dataset
+        if task == "caption":  # caption_head_cell_dataset, as the captioning papers name their models
+            assert arch == recipe.model.head and size == recipe.model.cell
+        else:
+            assert size in ("s", "m") and arch in ("rnn", "lstm", "gru", "crnn")
 
 
 def test_duplicate_name_raises():

@@ -142,3 +142,11 @@ def test_an_unreadable_clip_inside_a_set_is_skipped_and_counted(sample, tmp_path
     recipe = resolve("caption_s2vt_lstm_shapes", f"frames:{root}", SMALL)
     every, _ = load_split(recipe, None)
     assert "clip1" not in every.ids and len(every.skipped) == 1 and "clip1.mp4" in every.skipped[0]
+
+
+def test_mobilenet_without_local_weights_falls_back_with_one_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # no weights there, and no network
+    recipe = resolve("caption_s2vt_lstm_shapes", None, ["model.encoder=mobilenet_v3_small"])
+    assert recipe.model.encoder == "conv"
+    note = capsys.readouterr().err.strip().splitlines()
+    assert len(note) == 1 and "cannot be downloaded" in note[0] and "conv" in note[0]
