@@ -93,61 +93,61 @@ def _captions_file(recipe: Recipe, root: Path) -> Path:
     return root / recipe.data.captions
 
 
-def _features(recipe: Recipe, split: str | None) -> tuple[ClipSet, dict]:
+def _folder(recipe: Recipe, splits) -> tuple[dict, dict]:
+    """{split: ClipSet} of a `features` or `frames` folder for `splits` (None: every captioned clip),
+    every file read once, and facts for `data.json`."""
     root = _root(recipe)
-    found = feature_files.load_feature_set(root, _captions_file(recipe, root), feature_dim=recipe.model.feature_dim)
-    by_id = {i: (f, c) for i, f, c in zip(found.ids, found.features, found.captions)}
-    ids = _pick(recipe, root, [i for i in found.ids if by_id[i][1]], split)
-    clips = np.stack([_fit(recipe, by_id[i][0]) for i in ids]) if ids else np.zeros((0, recipe.model.frames,
-                                                                                        recipe.model.feature_dim))
-    facts = {"skipped": found.skipped, "uncaptioned": found.uncaptioned}
-    return ClipSet(ids, clips.astype(np.float32), [by_id[i][1] for i in ids], None, found.skipped), facts
-
-
-def _frames(recipe: Recipe, split: str | None) -> tuple[ClipSet, dict]:
-    root = _root(recipe)
-    folder = root / CLIPS_FOLDER
-    if not folder.is_dir():
-        raise ZooError(f"{folder}: clips folder not found (expected ROOT/{CLIPS_FOLDER}/ID/ frames or ID.mp4)")
-    captions = feature_files.read_captions(_captions_file(recipe, root))
-    paths = {p.stem if p.is_file() else p.name: p for p in sorted(folder.iterdir())
-             if p.is_dir() or p.suffix.lower() in frame_files.VIDEO_SUFFIXES}
-    ids = _pick(recipe, root, [i for i in paths if captions.get(i)], split)
-    kept, clips, skipped = [], [], []
-    for i in ids:
-        try:
-            clips.append(_fit(recipe, frame_files.read_clip(paths[i])))
-            kept.append(i)
-        except ZooError as e:
-            skipped.append(str(e))
     m = recipe.model
-    array = np.stack(clips) if clips else np.zeros((0, m.frames, m.size, m.size, 3), np.uint8)
-    facts = {"skipped": skipped, "uncaptioned": sorted(i for i in paths if not captions.get(i))}
-    return ClipSet(kept, array, [captions[i] for i in kept], None, skipped), facts
-
-
-def _pick(recipe: Recipe, root: Path, captioned: list[str], split: str | None) -> list[str]:
+    if recipe.data.source == "features":
+        found = feature_files.load_feature_set(root, _captions_file(recipe, root), feature_dim=m.feature_dim)
+        captions, arrays = dict(zip(found.ids, found.captions)), dict(zip(found.ids, found.features))
+        read, available, empty = arrays.__getitem__, found.ids, np.zeros((0, m.frames, m.feature_dim), np.float32)
+        facts = {"skipped": list(found.skipped), "uncaptioned": found.uncaptioned}
+    else:
+        folder = root / CLIPS_FOLDER
+        if not folder.is_dir():
+            raise ZooError(f"{folder}: clips folder not found (expected ROOT/{CLIPS_FOLDER}/ID/ frames or ID.mp4)")
+        captions = feature_files.read_captions(_captions_file(recipe, root))
+        paths = {p.stem if p.is_file() else p.name: p for p in sorted(folder.iterdir())
+                 if p.is_dir() or p.suffix.lower() in frame_files.VIDEO_SUFFIXES}
+        read, available = (lambda i: frame_files.read_clip(paths[i])), list(paths)
+        empty = np.zeros((0, m.frames, m.size, m.size, 3), np.uint8)
+        facts = {"skipped": [], "uncaptioned": sorted(i for i in paths if not captions.get(i))}
+    captioned = [i for i in available if captions.get(i)]
     if not captioned:
         raise ZooError(f"{root}: no clip has captions in {recipe.data.captions}")
-    if split is None:
-        return captioned
-    return _split_ids(recipe, root, captioned)[split]
+    groups = _split_ids(recipe, root, captioned) if any(s is not None for s in splits) else {None: captioned}
+    out = {}
+    for split in splits:
+        kept, clips = [], []
+        for i in groups[split]:
+            try:
+                clips.append(_fit(recipe, read(i)))
+                kept.append(i)
+            except ZooError as e:
+                facts["skipped"].append(str(e))
+        array = np.stack(clips).astype(empty.dtype) if clips else empty
+        out[split] = ClipSet(kept, array, [captions[i] for i in kept], None, facts["skipped"])
+    return out, facts
+
+
+def load_splits(recipe: Recipe, splits=SPLITS) -> tuple[dict, dict]:
+    """{split: ClipSet} for `splits` (a folder's files read once for all of them), and facts for `data.json`."""
+    if recipe.data.source == "shapes":
+        return {s: _shapes(recipe, s) for s in splits}, {}
+    if recipe.data.source in ("features", "frames"):
+        return _folder(recipe, splits)
+    raise ZooError(f"data.source={recipe.data.source!r}: choose shapes, features or frames")
 
 
 def load_split(recipe: Recipe, split: str | None) -> tuple[ClipSet, dict]:
     """One split's clips (None: every captioned clip), and facts for `data.json`."""
-    source = recipe.data.source
-    if source == "shapes":
-        if split is None:
-            parts = [_shapes(recipe, s) for s in SPLITS]
-            return ClipSet(sum((p.ids for p in parts), []), np.concatenate([p.clips for p in parts]),
-                           sum((p.captions for p in parts), []), sum((p.objects for p in parts), [])), {}
-        return _shapes(recipe, split), {}
-    if source == "features":
-        return _features(recipe, split)
-    if source == "frames":
-        return _frames(recipe, split)
-    raise ZooError(f"data.source={source!r}: choose shapes, features or frames")
+    if split is None and recipe.data.source == "shapes":
+        parts = [_shapes(recipe, s) for s in SPLITS]
+        return ClipSet(sum((p.ids for p in parts), []), np.concatenate([p.clips for p in parts]),
+                       sum((p.captions for p in parts), []), sum((p.objects for p in parts), [])), {}
+    clips, facts = load_splits(recipe, [split])
+    return clips[split], facts
 
 
 def encode_captions(vocab: WordVocabulary, captions: list, max_words: int) -> np.ndarray:
@@ -196,9 +196,8 @@ def pipeline(clips: np.ndarray, tokens: np.ndarray, batch_size: int, shuffle: bo
 def datasets(recipe: Recipe) -> Splits:
     """Training and validation pipelines, the validation and test clips, and the vocabulary."""
     d, t = recipe.data, recipe.train
-    train, train_facts = load_split(recipe, "train")
-    validation, _ = load_split(recipe, "validation")
-    test, _ = load_split(recipe, "test")
+    clips, facts = load_splits(recipe)
+    train, validation, test = (clips[s] for s in SPLITS)
     if not len(train.ids):
         raise ZooError(f"{recipe.data.path or recipe.data.source}: no training clips")
     vocab = WordVocabulary.from_captions([c for texts in train.captions for c in texts], d.min_count)
@@ -213,5 +212,5 @@ def datasets(recipe: Recipe) -> Splits:
     info = {"source": d.source, "path": d.path, "vocabulary": len(vocab),
             "clips": {"train": len(train.ids), "validation": len(validation.ids), "test": len(test.ids)},
             "captions": {"train": sum(len(c) for c in train.captions)},
-            "skipped": train_facts.get("skipped", []), "uncaptioned": train_facts.get("uncaptioned", [])}
+            "skipped": facts.get("skipped", []), "uncaptioned": facts.get("uncaptioned", [])}
     return Splits(train_ds, val_ds, {"validation": validation, "test": test}, len(train.ids), vocab, info)
