@@ -6,7 +6,16 @@ import pytest
 
 from zoo.core.int8 import Int8Graph
 from zoo.nn import reference
-from zoo.nn.recurrent import GATES, Stack, gate_taps, recurrent_layer, recurrent_layers, tap_layer
+from zoo.nn.recurrent import (
+    GATES,
+    Stack,
+    gate_layers,
+    gate_taps,
+    recurrent_layer,
+    recurrent_layers,
+    tap_gate_layer,
+    tap_layer,
+)
 
 STEPS, DIM, UNITS = 9, 3, 4
 TOL = 1e-5
@@ -117,3 +126,16 @@ def test_taps_through_a_model_with_a_front_end():
     np.testing.assert_allclose(taps.output, reference.run_layer(recurrent_layers(model)[0], embedded), atol=TOL)
     assert taps.directions[0].gates["z"].shape == (1, 5, UNITS)
     assert 0.0 <= taps.directions[0].gates["z"].min() and taps.directions[0].gates["z"].max() <= 1.0
+
+
+def test_gates_of_a_layer_applied_per_item_show_the_busiest_item():
+    """A recurrent layer inside TimeDistributed (one weight set over items, as over object slots) is
+    found by `gate_layers` and tapped on the item with the largest input; its taps match Keras."""
+    inputs = keras.Input((3, 5, 2))
+    per_item = keras.layers.TimeDistributed(recurrent_layer("lstm", 4, return_sequences=True), name="per_item")
+    model = keras.Model(inputs, per_item(inputs))
+    assert gate_layers(model) == [per_item] and recurrent_layers(model) == []
+    x = np.zeros((1, 3, 5, 2), np.float32)
+    x[0, 2] = np.random.default_rng(0).normal(size=(5, 2))  # item 2 is the only busy one
+    taps = tap_gate_layer(model, per_item, x)
+    np.testing.assert_allclose(taps.output[0], np.asarray(model(x))[0, 2], atol=TOL)

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from zoo.core import runs
 from zoo.core.errors import ZooError
 from zoo.core.family import GateInput
-from zoo.nn.recurrent import GATES, layer_input, recurrent_layers, tap_layer
+from zoo.nn.recurrent import GATES, gate_layers, tap_gate_layer
 
 RANGES = {"i": (0, 1), "f": (0, 1), "o": (0, 1), "z": (0, 1), "r": (0, 1), "g": (-1, 1), "candidate": (-1, 1),
           "h": (-1, 1)}
@@ -25,7 +25,7 @@ RANGES = {"i": (0, 1), "f": (0, 1), "o": (0, 1), "z": (0, 1), "r": (0, 1), "g": 
 
 def select_layer(model, index: int | None):
     """The `index`-th recurrent layer (1-based; None: the first)."""
-    layers = recurrent_layers(model)
+    layers = gate_layers(model)
     if not layers:
         raise ZooError(f"model {model.name} has no recurrent layer")
     if index is None:
@@ -38,7 +38,7 @@ def select_layer(model, index: int | None):
 def tap(model, gate_input: GateInput, index: int | None):
     """(layer number, `LayerTaps`) of one recurrent layer on the prepared input."""
     number, layer = select_layer(model, index)
-    return number, tap_layer(layer, layer_input(model, layer, gate_input.batch))
+    return number, tap_gate_layer(model, layer, gate_input.batch)
 
 
 def save_npz(path: Path, taps, gate_input: GateInput) -> None:

@@ -8,7 +8,8 @@
 - `textbook_step` is one step of the textbook equations in TensorFlow ops, given the
   input projection; its `Hooks` see every intermediate value, so the int8 rebuild
   (which fake-quantizes them) and `tap_layer` (which records the gates) share it.
-- `tap_layer` / `gate_taps` run trained layers and return every gate's activation
+- `tap_layer` / `gate_taps` (and `gate_layers` / `tap_gate_layer`, which also reach a layer applied
+  per item through TimeDistributed) run trained layers and return every gate's activation
   and the hidden (and cell) state at every time step.
 
 Example:
@@ -325,6 +326,25 @@ def layer_input(model, layer, inputs) -> np.ndarray:
     """What `layer` of `model` receives for `inputs`: the model's own graph up to it, in inference mode
     (front ends, embeddings and convolutions run as trained)."""
     return np.asarray(keras.Model(model.input, layer.input)(inputs, training=False))
+
+
+def gate_layers(model) -> list:
+    """The layers `zoo gates` can show, in order: `recurrent_layers`, and recurrent layers applied
+    item by item through `TimeDistributed` (one weight set over, say, the object slots of a clip)."""
+    return [layer for layer in model.layers
+            if isinstance(layer.layer if isinstance(layer, keras.layers.TimeDistributed) else layer,
+                          (keras.layers.RNN, keras.layers.Bidirectional))]
+
+
+def tap_gate_layer(model, layer, inputs) -> LayerTaps:
+    """`tap_layer` on one of `gate_layers`, given the model's inputs (a batch of one); a `TimeDistributed`
+    layer is tapped on its busiest item, the one whose input sequence is largest (an object's slot
+    rather than an empty one)."""
+    x = layer_input(model, layer, inputs)
+    if not isinstance(layer, keras.layers.TimeDistributed):
+        return tap_layer(layer, x)
+    busiest = int(np.argmax(np.abs(x[0]).sum(axis=tuple(range(1, x.ndim - 1)))))
+    return tap_layer(layer.layer, x[:1, busiest])
 
 
 def gate_taps(model, inputs) -> list[LayerTaps]:

@@ -5,6 +5,7 @@ move (left, right, up, down), grow, shrink or stay still, over a plain, gradient
 or noise background, with a little camera jitter. Every clip has several true
 captions drawn from a small grammar with synonyms and varied phrasing.
 
+Two objects in a clip never share a colour, and never touch or overlap.
 The validation and test splits hold out colour-shape combinations that never
 appear in training (`HELD_OUT`): every clip there has at least one such object,
 and no training clip has any, so scores measure generalisation, not memory.
@@ -107,15 +108,12 @@ def describe(objects, rng: np.random.Generator, count: int = 5) -> list[str]:
 
 
 def _sample_objects(rng: np.random.Generator, split: str) -> list[ShapeObject]:
-    """One or two objects; in training no held-out pair, elsewhere at least one."""
+    """One or two objects of different colours; in training no held-out pair, elsewhere at least one."""
     colours, count = list(COLOURS), 1 + int(rng.random() < 0.5)
     while True:
-        objects = [ShapeObject(str(rng.choice(colours)), str(rng.choice(SHAPES)), str(rng.choice(SIZES)),
-                               str(rng.choice(MOTIONS))) for _ in range(count)]
-        pairs = {(o.colour, o.shape) for o in objects}
-        if len(pairs) < count:
-            continue  # two identical-looking objects could not be told apart in a caption
-        held = any(p in HELD_OUT for p in pairs)
+        objects = [ShapeObject(str(c), str(rng.choice(SHAPES)), str(rng.choice(SIZES)), str(rng.choice(MOTIONS)))
+                   for c in rng.choice(colours, count, replace=False)]
+        held = any((o.colour, o.shape) in HELD_OUT for o in objects)
         if held == (split != "train"):
             return objects
 
@@ -150,7 +148,7 @@ def _background(rng: np.random.Generator, size: int) -> np.ndarray:
 
 def _track(obj: ShapeObject, rng: np.random.Generator, frames: int, size: int):
     """Centre (y, x) and radius of the object at every frame."""
-    r0 = size * (0.09 if obj.size == "small" else 0.16) * rng.uniform(0.9, 1.1)
+    r0 = size * (0.075 if obj.size == "small" else 0.12) * rng.uniform(0.9, 1.1)
     margin = min(r0 * 1.7, size / 2)
     room = size - 2 * margin  # where a centre may go
     travel = min(size * rng.uniform(0.3, 0.45), room)
@@ -162,14 +160,33 @@ def _track(obj: ShapeObject, rng: np.random.Generator, frames: int, size: int):
     if obj.motion in ("up", "down"):
         start = margin + rng.uniform(0, 1) * (room - travel)
         cy = start + travel * t if obj.motion == "down" else size - start - travel * t
-    r = r0 * {"grow": 1 + 0.9 * t, "shrink": 1.9 - 0.9 * t}.get(obj.motion, np.ones(frames))
+    r = r0 * {"grow": 1 + 0.8 * t, "shrink": 1.8 - 0.8 * t}.get(obj.motion, np.ones(frames))
     return np.broadcast_to(cy, (frames,)), np.broadcast_to(cx, (frames,)), r
 
 
+#: How far each shape reaches from its centre, in radii (`_mask`): the corners of a square or a triangle.
+_REACH = {"circle": 1.0, "square": 1.21, "triangle": 1.32, "diamond": 1.1, "cross": 1.06}
+
+
+def _apart(objects, tracks, gap: float) -> bool:
+    """True when no two objects come within `gap` pixels of each other at any frame."""
+    for (a, (y1, x1, r1)), (b, (y2, x2, r2)) in itertools.combinations(zip(objects, tracks), 2):
+        if np.any(np.hypot(y1 - y2, x1 - x2) < _REACH[a.shape] * r1 + _REACH[b.shape] * r2 + gap):
+            return False
+    return True
+
+
 def render(objects, rng: np.random.Generator, frames: int = 16, size: int = 64) -> np.ndarray:
-    """One clip, uint8 [frames, size, size, 3]: the objects over a background, with camera jitter."""
+    """One clip, uint8 [frames, size, size, 3]: the objects over a background, with camera jitter.
+
+    Objects are placed so that they never touch or hide one another (up to 100 draws of their
+    tracks; the last draw is kept if none is clear).
+    """
     background = _background(rng, size)
-    tracks = [_track(o, rng, frames, size) for o in objects]
+    for _ in range(100):
+        tracks = [_track(o, rng, frames, size) for o in objects]
+        if _apart(objects, tracks, gap=size / 32):
+            break
     jitter = np.cumsum(rng.normal(0, 0.4, (frames, 2)), axis=0)
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
     video = np.empty((frames, size, size, 3), np.uint8)

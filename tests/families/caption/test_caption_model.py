@@ -10,9 +10,9 @@ from zoo.core.recipe import apply_overrides
 from zoo.families.caption.captioner import Captioner
 from zoo.families.caption.decoder import CaptionDecoder
 from zoo.families.caption.export import export_meta
-from zoo.families.caption.model import build, decoder_layer, encoder_model, word_logits
+from zoo.families.caption.model import build, decoder_layer, encoder_model, memory_length, word_logits
 from zoo.families.caption.recipes import recipes
-from zoo.families.caption.size import count_params
+from zoo.families.caption.size import SLOTS, count_params
 from zoo.families.registry import FAMILIES
 from zoo.text.words import PAD, WordVocabulary
 
@@ -34,16 +34,19 @@ def clips(recipe, n=3, seed=0):
     return rng.uniform(0, 255, shape).astype(np.float32)
 
 
+@pytest.mark.parametrize("encoder", ["conv", "slots"])
 @pytest.mark.parametrize("head", ["meanpool", "s2vt", "attention"])
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
-def test_every_head_and_cell_has_the_documented_shapes(head, cell):
-    recipe, model = tiny(head, cell, concepts=1.0 if cell == "gru" else 0.0)
+def test_every_head_and_cell_has_the_documented_shapes(encoder, head, cell):
+    recipe, model = tiny(head, cell, encoder=encoder, concepts=1.0 if cell == "gru" else 0.0)
     assert model.count_params() == count_params(recipe, len(VOCAB))
     x, words = clips(recipe), np.ones((3, 6), np.int32)
     assert word_logits(model, [x, words]).shape == (3, 6, len(VOCAB))
     *state, memory = encoder_model(model)(x)
     assert [tuple(s.shape) for s in state] == [(3, 4)] * (2 if cell == "lstm" else 1)
-    assert tuple(memory.shape) == (3, 5, 4)  # encoder states (frame vectors for meanpool: frame_dim 4)
+    # encoder states (frame vectors for meanpool: frame_dim 4); over slots, one per slot (and frame, for attention)
+    expected = {"conv": 5, "slots": {"attention": SLOTS * 5}.get(head, SLOTS)}[encoder]
+    assert tuple(memory.shape) == (3, expected, 4) and memory_length(recipe) == expected
     if recipe.model.concepts:
         assert tuple(model([x, words])["concepts"].shape) == (3, len(VOCAB))
     decoder = decoder_layer(model)

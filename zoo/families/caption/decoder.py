@@ -4,9 +4,11 @@
 the words so far in, the next word out) and one word at a time in decoding
 (`step`), the state held outside in `zoo.nn.recurrent.Stack`'s packed layout.
 With `attention` it attends over the encoder's states at every word
-(Luong et al. 2015 global attention with an additive score, Bahdanau et al.
-2015): the decoder output and the context vector are combined by a tanh
-layer before the logits. In training, `word_dropout` replaces a share of the
+(Luong et al. 2015 global attention with the "general" bilinear score
+h^T W m): the decoder output and the context vector are combined by a tanh
+layer before the logits. A bilinear score can match what the decoder has
+just said ("green") with what a memory position holds (a green object)
+directly, which picking the right object of several needs. In training, `word_dropout` replaces a share of the
 words read (not `<bos>`) by `<unk>`, so the next word rests on the clip more
 than on the word before: captions of unseen combinations ("a green
 triangle" when training never paired them) need exactly that.
@@ -54,7 +56,8 @@ class CaptionDecoder(keras.layers.Layer):
         self.rnn = recurrent_layer(cell, units, return_sequences=True, name=f"decoder_{cell}")
         self.drop = keras.layers.Dropout(dropout)
         if attention:
-            self.attend = keras.layers.AdditiveAttention(name="attention")
+            self.query = keras.layers.Dense(units, use_bias=False, name="query")
+            self.attend = keras.layers.Attention(use_scale=True, name="attention")
             self.combine = keras.layers.Dense(units, activation="tanh", name="combine")
         self.logits = keras.layers.Dense(vocab_size, name="logits")
 
@@ -62,13 +65,14 @@ class CaptionDecoder(keras.layers.Layer):
         self.embed.build((None, None))
         self.rnn.build((None, None, self.embedding_dim))
         if self.attention:
+            self.query.build((None, None, self.units))
             self.attend.build([(None, None, self.units), (None, None, self.units)])
             self.combine.build((None, None, 2 * self.units))
         self.logits.build((None, None, self.units))
 
     def _read_out(self, y, memory):
         if self.attention:
-            y = self.combine(ops.concatenate([y, self.attend([y, memory])], axis=-1))
+            y = self.combine(ops.concatenate([y, self.attend([self.query(y), memory])], axis=-1))
         return self.logits(y)
 
     def call(self, words, state, memory, training=None):

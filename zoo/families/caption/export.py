@@ -23,7 +23,7 @@ from zoo.core import litert, runs
 from zoo.core.load import sidecar
 from zoo.core.recipe import Recipe
 from zoo.families.caption.captioner import Captioner
-from zoo.families.caption.model import decoder_layer, encoder_model, input_spec, state_size
+from zoo.families.caption.model import attends, decoder_layer, encoder_model, input_spec, memory_length, state_size
 from zoo.families.caption.recipes import NAME
 from zoo.text.words import BOS, WordVocabulary
 
@@ -32,8 +32,8 @@ def export_meta(recipe: Recipe, vocab: WordVocabulary) -> dict:
     m, d = recipe.model, recipe.data
     width = state_size(recipe)
     shape, kind = input_spec(recipe)
-    attention = m.head == "attention"
-    memory = f"; memory float32 [1, {m.frames}, {m.units}]" if attention else ""
+    attention = attends(recipe)
+    memory = f"; memory float32 [1, {memory_length(recipe)}, {m.units}]" if attention else ""
     return {"family": NAME, "recipe": recipe.name, "vocabulary": vocab.to_json(), "input": kind,
             "frames": m.frames, "size": m.size, "feature_dim": m.feature_dim, "head": m.head, "cell": m.cell,
             "attention": attention, "state_size": width, "max_words": d.max_words,
@@ -49,7 +49,7 @@ def write_savedmodel(model, recipe: Recipe, path: Path, batch: int | None) -> No
     m = recipe.model
     shape, _ = input_spec(recipe)
     encoder, decoder = encoder_model(model), decoder_layer(model)
-    attention = m.head == "attention"
+    attention = attends(recipe)
     archive = ExportArchive()
     archive.track(model)
 
@@ -65,7 +65,7 @@ def write_savedmodel(model, recipe: Recipe, path: Path, batch: int | None) -> No
         archive.add_endpoint(
             "decode_step",
             lambda word, state, memory: dict(zip(("logits", "state"), decoder.step(word, state, memory))),
-            input_signature=[word_spec, state_spec, tf.TensorSpec((batch, m.frames, m.units), tf.float32,
+            input_signature=[word_spec, state_spec, tf.TensorSpec((batch, memory_length(recipe), m.units), tf.float32,
                                                                   name="memory")])
     else:
         archive.add_endpoint(

@@ -96,9 +96,11 @@ class VideoCaptioning(Family):
 
     def custom_objects(self) -> dict:
         from zoo.families.caption.decoder import CaptionDecoder
+        from zoo.families.caption.slots import ColourSlots, SlotEmbedding
         from zoo.nn.layers import Luminance
 
-        return {"CaptionDecoder": CaptionDecoder, "Luminance": Luminance}
+        return {"CaptionDecoder": CaptionDecoder, "ColourSlots": ColourSlots, "Luminance": Luminance,
+                "SlotEmbedding": SlotEmbedding}
 
     def datasets(self, recipe: Recipe, data_root: Path):
         from zoo.families.caption.data import datasets

@@ -18,7 +18,7 @@ Example:
     >>> model.output_shape
     (None, None, 9)
     >>> [tuple(t.shape) for t in encoder_model(model).outputs]
-    [(None, 4), (None, 4, 4)]
+    [(None, 4), (None, 36, 4)]
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ import keras
 
 from zoo.core.recipe import Recipe
 from zoo.families.caption.decoder import CaptionDecoder
-from zoo.families.caption.size import COLOUR_FILTERS, WHERE_FILTERS
+from zoo.families.caption.size import COLOUR_FILTERS, SLOTS, WHERE_FILTERS
+from zoo.families.caption.slots import ColourSlots, SlotEmbedding
 from zoo.nn.layers import Luminance
 from zoo.nn.recurrent import recurrent_layer
 
@@ -80,7 +81,8 @@ def conv_encoder(m, clip):
 
 
 def frame_encoder(recipe: Recipe, clip):
-    """Frame vectors [B, F, frame_dim] from pixels (conv or MobileNet) or from features."""
+    """Frame vectors [B, F, frame_dim] from pixels (conv or MobileNet) or from features;
+    with the `slots` encoder, slot vectors [B, F, K, frame_dim]."""
     m = recipe.model
     if m.encoder == "features":
         x = clip
@@ -90,10 +92,45 @@ def frame_encoder(recipe: Recipe, clip):
                                                   include_preprocessing=True)
         net.trainable = False
         x = keras.layers.TimeDistributed(net, name="mobilenet")(clip)
+    elif m.encoder == "slots":
+        x = ColourSlots(m.conv_filters, name="slots")(clip)
     else:
         x = conv_encoder(m, clip)
     x = keras.layers.Dense(m.frame_dim, activation="relu", name="frame")(x)
     return keras.layers.Dropout(m.dropout, name="frame_dropout")(x) if m.dropout else x
+
+
+def attends(recipe: Recipe) -> bool:
+    """Whether the decoder attends over a memory: the attention head's, or the slots of the `slots` encoder."""
+    return recipe.model.head == "attention" or recipe.model.encoder == "slots"
+
+
+def memory_length(recipe: Recipe) -> int:
+    """Positions of the decoder's memory: frames, slots, or slots x frames (attention over slots)."""
+    m = recipe.model
+    if m.encoder != "slots":
+        return m.frames
+    return SLOTS * m.frames if m.head == "attention" else SLOTS
+
+
+def slot_head(m, slots):
+    """The heads over object slots [B, F, K, frame_dim]: each slot summarised over time by the head
+    (meanpool: its mean; s2vt: a recurrent encoder's last state; attention: every state of it), one
+    weight set for all slots; the decoder starts from the slots' mean and attends over them."""
+    by_slot = keras.layers.Permute((2, 1, 3), name="by_slot")(slots)  # [B, K, F, frame_dim]
+    if m.head == "meanpool":
+        memory = keras.layers.TimeDistributed(keras.layers.GlobalAveragePooling1D(), name="mean_pool")(by_slot)
+        memory = keras.layers.Dense(m.units, activation="tanh", name="slot_memory")(memory)
+    else:
+        encoder = recurrent_layer(m.cell, m.units, return_sequences=m.head == "attention", name=f"encoder_{m.cell}")
+        memory = keras.layers.TimeDistributed(encoder, name="slot_encoder")(by_slot)
+        if m.head == "attention":
+            memory = keras.layers.Reshape((SLOTS * m.frames, m.units), name="slot_frames")(memory)
+    memory = SlotEmbedding(name="slot_embedding")(memory)
+    pooled = keras.layers.GlobalAveragePooling1D(name="slot_pool")(memory)
+    state = [keras.layers.Dense(m.units, activation="tanh", name=f"init_{part}")(pooled)
+             for part in ("h", "c")[:2 if m.cell == "lstm" else 1]]
+    return state, memory
 
 
 def build(recipe: Recipe, vocab_size: int) -> keras.Model:
@@ -104,17 +141,20 @@ def build(recipe: Recipe, vocab_size: int) -> keras.Model:
     clip = keras.Input(shape, name=name)
     words = keras.Input((None,), dtype="int32", name="words")
     frames = frame_encoder(recipe, clip)
-    if m.head == "meanpool":
+    if m.head not in ("meanpool", "s2vt", "attention"):
+        raise ValueError(f"model.head={m.head!r}: choose meanpool, s2vt or attention")
+    if m.encoder == "slots":
+        state, memory = slot_head(m, frames)
+        frames = keras.layers.Reshape((m.frames * SLOTS, m.frame_dim), name="slot_tokens")(frames)
+    elif m.head == "meanpool":
         pooled = keras.layers.GlobalAveragePooling1D(name="mean_pool")(frames)
         state = [keras.layers.Dense(m.units, activation="tanh", name=f"init_{part}")(pooled)
                  for part in ("h", "c")[:2 if m.cell == "lstm" else 1]]
         memory = frames
-    elif m.head in ("s2vt", "attention"):
+    else:
         memory, *state = recurrent_layer(m.cell, m.units, return_sequences=True, return_state=True,
                                          name=f"encoder_{m.cell}")(frames)
-    else:
-        raise ValueError(f"model.head={m.head!r}: choose meanpool, s2vt or attention")
-    decoder = CaptionDecoder(vocab_size, m.units, m.embedding, m.cell, attention=m.head == "attention",
+    decoder = CaptionDecoder(vocab_size, m.units, m.embedding, m.cell, attention=attends(recipe),
                              dropout=m.dropout, word_dropout=m.word_dropout, name="decoder")
     logits = decoder(words, state, memory)
     if not m.concepts:

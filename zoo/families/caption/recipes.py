@@ -15,7 +15,7 @@ from zoo.core.recipe import Recipe, TrainConfig
 NAME = "caption"
 SOURCES = ("shapes", "features", "frames")
 HEADS = ("meanpool", "s2vt", "attention")
-ENCODERS = ("conv", "features", "mobilenet_v3_small")
+ENCODERS = ("slots", "conv", "features", "mobilenet_v3_small")
 
 
 @dataclass(frozen=True)
@@ -27,14 +27,17 @@ class CaptionModel:
         cell: `rnn`, `lstm` or `gru`, for the encoder and the decoder.
         units: state size of the encoder and decoder.
         embedding: word embedding width.
-        encoder: the frame encoder: `conv` (small trainable CNN per frame), `features`
-            (precomputed features, a Dense projection) or `mobilenet_v3_small` (Keras
-            Applications, frozen, when its ImageNet weights are present locally; else `conv`).
+        encoder: the frame encoder: `slots` (pixels grouped by colour into object slots, each
+            described by one shared silhouette CNN: `slots.py`), `conv` (a small trainable CNN
+            per frame), `features` (precomputed features, a Dense projection) or
+            `mobilenet_v3_small` (Keras Applications, frozen, when its ImageNet weights are
+            present locally; else `conv`). With `slots` the decoder always attends over the
+            slots, and the head decides how each slot is summarised over time.
         frames: frames the model reads; clips are resampled to this many.
         size: frame height and width in pixels (pixel encoders); clips are resized to it.
         feature_dim: features per frame (`features` encoder).
         conv_filters: filters of each convolution (each followed by 2x2 max pooling) of the `conv`
-            encoder's shape stream.
+            encoder's shape stream or of the `slots` encoder's silhouette CNN.
         frame_dim: width of the per-frame vector the heads read.
         dropout: on frame vectors and decoder outputs (training only).
         word_dropout: share of the decoder's input words replaced by `<unk>` in training.
@@ -98,9 +101,10 @@ _SHAPES_TRAIN = TrainConfig(epochs=100_000, batch_size=32, learning_rate=3e-3, s
 
 def recipes() -> list[Recipe]:
     """The family's named recipes (task_head_cell_dataset)."""
-    shapes_model = CaptionModel(conv_filters=(8, 16, 32), word_dropout=0.25, concepts=10.0)
+    shapes_model = CaptionModel(encoder="slots", conv_filters=(4, 8, 16), word_dropout=0.25, concepts=10.0)
     s2vt = Recipe("caption_s2vt_lstm_shapes", NAME,
-                  "built-in shapes clips, conv frames -> LSTM encoder -> LSTM decoder (S2VT), 13-minute budget",
+                  "built-in shapes clips, colour slots -> LSTM encoder per slot -> LSTM decoder (S2VT) reading "
+                  "the slots, 13-minute budget",
                   shapes_model, CaptionData(), _SHAPES_TRAIN)
     msvd_model = CaptionModel(head="meanpool", cell="lstm", units=512, embedding=256, encoder="features",
                               frames=80, feature_dim=4096, conv_filters=(), frame_dim=512, dropout=0.3)
@@ -108,10 +112,11 @@ def recipes() -> list[Recipe]:
     return [
         s2vt,
         dataclasses.replace(s2vt, name="caption_attention_gru_shapes",
-                            description="built-in shapes clips, GRU encoder, GRU decoder attending over the frames",
+                            description="built-in shapes clips, colour slots, GRU encoder, GRU decoder attending over "
+                                        "every slot and frame",
                             model=dataclasses.replace(s2vt.model, head="attention", cell="gru")),
         dataclasses.replace(s2vt, name="caption_meanpool_lstm_shapes",
-                            description="built-in shapes clips, mean-pooled conv frames -> LSTM decoder",
+                            description="built-in shapes clips, colour slots mean-pooled over time -> LSTM decoder",
                             model=dataclasses.replace(s2vt.model, head="meanpool")),
         Recipe("caption_meanpool_lstm_msvd", NAME,
                "MSVD features (MLDS layout: feat/*.npy 80x4096), mean pool -> LSTM 512 decoder",
