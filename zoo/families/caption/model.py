@@ -1,8 +1,9 @@
 """The captioning model: a frame encoder, a head (meanpool, s2vt or attention), the word decoder.
 
     video [B, F, S, S, 3] (pixels 0-255)  or  features [B, F, D]
-      -> frame encoder -> frame vectors [B, F, frame_dim]
-      -> head: initial decoder state (+ attention memory [B, F, units])
+      -> frame encoder -> frame vectors [B, F, frame_dim]  (`slots`: [B, F, K, frame_dim])
+      -> head: initial decoder state (+ attention memory [B, F, units]; over slots, every
+         head runs per slot and the memory is [B, K, units], or [B, K * F, units] for attention)
       -> CaptionDecoder(words [B, L]) -> logits [B, L, vocab]
 
 Training feeds the true caption (teacher forcing). Decoding runs the encoder
