@@ -75,10 +75,18 @@ def evaluate(run_dir: Path, data: str | None = None, split: str | None = "test",
     return core_evaluate.evaluate_run(Path(run_dir), FAMILIES, data, split, Path(data_root), beam)
 
 
+def evaluate_stream(run_dir: Path, recording: Path, truth: Path, **options) -> dict:
+    """Keyword detection of a streaming run on a long recording: recall and false alarms per hour
+    at a threshold and over a sweep of thresholds (`zoo eval --stream`). `options` are the family's
+    detector settings (for keyword models `threshold`, `windows`, ...; None leaves a default)."""
+    return core_evaluate.evaluate_stream_run(Path(run_dir), FAMILIES, Path(recording), Path(truth), **options)
+
+
 def export(run_dir: Path, fmt: str = "tflite", quantize: str = "none", out: Path | None = None,
-           data_root: Path = Path("data")) -> dict:
-    """Exports a run (`savedmodel` or `tflite`, `quantize` as its family allows) and checks the export."""
-    return core_export.export_run(Path(run_dir), FAMILIES, fmt, quantize, out, Path(data_root))
+           data_root: Path = Path("data"), streaming: bool = False) -> dict:
+    """Exports a run (`savedmodel` or `tflite`, `quantize` as its family allows) and checks the export;
+    `streaming` exports the one-hop step model of a causal recipe."""
+    return core_export.export_run(Path(run_dir), FAMILIES, fmt, quantize, out, Path(data_root), streaming)
 
 
 def gates(run_dir: Path, source: str, layer: int | None = None, out: Path | None = None,

@@ -73,11 +73,12 @@ def main(verbose):
 @handle_errors
 def list_cmd():
     """Print the named recipes (parameters counted without building them)."""
-    rows = [("name", "family", "cell", "params", "data", "description")]
+    rows = [("name", "family", "cell", "params", "streams", "data", "description")]
     for r in registry():
         cell = r.model.cell + ("+conv" if getattr(r.model, "conv_filters", 0) else "")
         params = f"{FAMILIES[r.family].count_params(r):,}"
-        rows.append((r.name, r.family, cell, params, r.data.source, r.description))
+        streams = "yes" if FAMILIES[r.family].stream_blocker(r) is None else "-"
+        rows.append((r.name, r.family, cell, params, streams, r.data.source, r.description))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1])
@@ -112,10 +113,25 @@ def train(recipe, data, out, overrides, resume, data_root):
 @click.option("--beam", default=1, show_default=True, type=int,
               help="Beam width for models that decode word by word (1: greedy).")
 @click.option("--data-root", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
+@click.option("--stream", "recording", type=click.Path(path_type=Path),
+              help="A long recording to detect keywords in (streaming runs); needs --events.")
+@click.option("--events", type=click.Path(path_type=Path), help="The recording's true events (JSON).")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), help="Detection threshold for --stream.")
+@click.option("--windows", default=0, show_default=True, type=click.IntRange(min=0),
+              help="For --stream: as `zoo listen --windows`.")
 @handle_errors
-def eval_cmd(run, data, split, beam, data_root):
-    """Evaluate a trained RUN directory; writes eval_*.json (and plots) into it."""
-    result = api().evaluate(run, data, None if split == "all" else split, data_root, beam=beam)
+def eval_cmd(run, data, split, beam, data_root, recording, events, threshold, windows):
+    """Evaluate a trained RUN directory; writes eval_*.json (and plots) into it.
+
+    With --stream LONG.wav --events TRUTH.json: recall and false alarms per hour of
+    keyword detection, and their curve over thresholds (stream_*.json, stream_*.png)."""
+    if recording or events:
+        if not (recording and events):
+            raise ZooError("--stream and --events go together")
+        result = api().evaluate_stream(run, recording, events, threshold=threshold, windows=windows)
+        result = {k: v for k, v in result.items() if k != "curve"}
+    else:
+        result = api().evaluate(run, data, None if split == "all" else split, data_root, beam=beam)
     click.echo(json.dumps(result, indent=2))
 
 
@@ -127,10 +143,12 @@ def eval_cmd(run, data, split, beam, data_root):
               help=f"LiteRT only; what each family supports: {_by_family('quantize')}.")
 @click.option("--out", type=click.Path(path_type=Path), help="Output file or folder (default RUN/exports/...).")
 @click.option("--data-root", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
+@click.option("--streaming", is_flag=True,
+              help="Export the one-hop step model (audio hop and state in, scores and state out) of a causal recipe.")
 @handle_errors
-def export(run, fmt, quantize, out, data_root):
+def export(run, fmt, quantize, out, data_root, streaming):
     """Export RUN to a SavedModel or a builtins-only LiteRT file, and check it against the run."""
-    click.echo(json.dumps(api().export(run, fmt, quantize, out, data_root), indent=2))
+    click.echo(json.dumps(api().export(run, fmt, quantize, out, data_root, streaming), indent=2))
 
 
 @main.command()
@@ -144,6 +162,28 @@ def predict(model, files, top_k, as_json):
     spotter = api().load(model, verb="predict")
     _print_results(spotter.predict_files(files, top_k), as_json, lambda r: f"{r['file']}: " + "  ".join(
         f"{p['label']} {p['score']:.3f}" for p in r["top"]))
+
+
+@main.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--threshold", default=0.7, show_default=True, type=click.FloatRange(0.0, 1.0),
+              help="Smoothed probability a keyword must exceed.")
+@click.option("--window", default=0.3, show_default=True, type=click.FloatRange(min=0.0),
+              help="Posterior smoothing window, seconds.")
+@click.option("--suppress", default=1.0, show_default=True, type=click.FloatRange(min=0.0),
+              help="Seconds before the same keyword is reported again.")
+@click.option("--windows", default=0, show_default=True, type=click.IntRange(min=0),
+              help="0: one state runs through the recording; K: K staggered states, each reset every clip length.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per event.")
+@handle_errors
+def listen(model, files, threshold, window, suppress, windows, as_json):
+    """Detect keywords in wav FILES of any length with a streaming MODEL (a causal run directory or a
+    `zoo export --streaming` file): one line per event, time in seconds."""
+    spotter = api().load(model, verb="listen")
+    _print_results(spotter.listen(files, threshold=threshold, window_seconds=window, suppress_seconds=suppress,
+                                  windows=windows), as_json,
+                   lambda r: f"{r['file']}: {r['time']:9.2f} s  {r['keyword']}  {r['score']:.3f}")
 
 
 @main.command()

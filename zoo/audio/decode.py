@@ -56,29 +56,13 @@ def read_wav(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
         ZooError: naming the file and the cause (missing, empty, corrupt, not a
             wav, or an unusable sample rate).
     """
-    import soundfile as sf
-
-    path = Path(path)
-    if not path.is_file():
-        raise ZooError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise ZooError(f"{path}: empty file")
-    declared = riff_data_bytes(path)
-    if declared and declared[0] not in _UNKNOWN_SIZES and declared[0] > declared[1]:
-        raise ZooError(f"{path}: truncated wav (its header declares {declared[0]} bytes of audio, "
-                       f"the file holds {max(declared[1], 0)})")
-    try:
-        with sf.SoundFile(path) as f:
-            rate = f.samplerate
-            if rate < MIN_SAMPLE_RATE:
-                raise ZooError(f"{path}: unsupported sample rate {rate} Hz (need >= {MIN_SAMPLE_RATE})")
+    path = _check_wav_file(path)
+    with _open_sound(path) as f:
+        try:
             audio = f.read(dtype="float32", always_2d=True)
-    except ZooError:
-        raise
-    except Exception as e:  # soundfile raises LibsndfileError, RuntimeError, TypeError ...
-        cause = str(e).splitlines()[0] if str(e) else type(e).__name__
-        cause = re.sub(r"^Error opening .*?: ", "", cause).rstrip(".")  # the path is named once
-        raise ZooError(f"{path}: not a readable audio file ({cause})") from None
+        except Exception as e:
+            raise ZooError(f"{path}: not a readable audio file ({_cause(e)})") from None
+        rate = f.samplerate
     if audio.shape[0] == 0:
         raise ZooError(f"{path}: no audio samples")
     audio = audio.mean(axis=1)
@@ -89,6 +73,80 @@ def read_wav(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
 
         audio = librosa.resample(audio, orig_sr=rate, target_sr=sample_rate, res_type="soxr_hq")
     return audio.astype(np.float32)
+
+
+def _cause(e: Exception) -> str:
+    cause = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return re.sub(r"^Error opening .*?: ", "", cause).rstrip(".")  # the path is named once
+
+
+def _check_wav_file(path) -> Path:
+    """The path, after the checks that need no decoding: exists, not empty, not truncated."""
+    path = Path(path)
+    if not path.is_file():
+        raise ZooError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise ZooError(f"{path}: empty file")
+    declared = riff_data_bytes(path)
+    if declared and declared[0] not in _UNKNOWN_SIZES and declared[0] > declared[1]:
+        raise ZooError(f"{path}: truncated wav (its header declares {declared[0]} bytes of audio, "
+                       f"the file holds {max(declared[1], 0)})")
+    return path
+
+
+def _open_sound(path: Path):
+    """An open `soundfile.SoundFile` with a usable sample rate, or a one-line ZooError."""
+    import soundfile as sf
+
+    try:
+        f = sf.SoundFile(path)
+    except Exception as e:  # soundfile raises LibsndfileError, RuntimeError, TypeError ...
+        raise ZooError(f"{path}: not a readable audio file ({_cause(e)})") from None
+    if f.samplerate < MIN_SAMPLE_RATE:
+        f.close()
+        raise ZooError(f"{path}: unsupported sample rate {f.samplerate} Hz (need >= {MIN_SAMPLE_RATE})")
+    return f
+
+
+def wav_blocks(path, sample_rate: int, block_seconds: float = 10.0):
+    """Yields a wav of any length as float32 mono blocks at `sample_rate`, in bounded memory.
+
+    Channels are averaged; other rates are resampled on the fly (soxr's streaming
+    resampler, the one librosa uses). Errors are those of `read_wav`, raised
+    before the first block or, for NaN/Inf samples, at the block holding them.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     write_wav(f"{d}/a.wav", np.zeros(48000, np.float32), 16000)
+        ...     sum(len(b) for b in wav_blocks(f"{d}/a.wav", 8000, block_seconds=1.0))
+        24000
+    """
+    import soxr
+
+    path = _check_wav_file(path)
+    with _open_sound(path) as f:
+        if f.frames == 0:
+            raise ZooError(f"{path}: no audio samples")
+        rate = f.samplerate
+        resampler = soxr.ResampleStream(rate, sample_rate, 1, dtype="float32", quality="HQ") \
+            if rate != sample_rate else None
+        block = max(1, int(block_seconds * rate))
+        while True:
+            try:
+                chunk = f.read(block, dtype="float32", always_2d=True)
+            except Exception as e:
+                raise ZooError(f"{path}: not a readable audio file ({_cause(e)})") from None
+            last = len(chunk) < block
+            mono = chunk.mean(axis=1).astype(np.float32)
+            if not np.all(np.isfinite(mono)):
+                raise ZooError(f"{path}: audio contains NaN or infinite samples")
+            if resampler is not None:
+                mono = resampler.resample_chunk(mono, last=last)
+            if len(mono):
+                yield mono
+            if last:
+                return
 
 
 def fit_length(audio: np.ndarray, length: int) -> np.ndarray:

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from zoo.core import runs
+from zoo.core.errors import ZooError
 from zoo.core.family import Family
-from zoo.core.load import load_run
+from zoo.core.load import load, load_run
 
 
 def evaluate_run(run_dir: Path, families: Mapping[str, Family], data: str | None, split: str | None,
@@ -31,4 +32,19 @@ def evaluate_run(run_dir: Path, families: Mapping[str, Family], data: str | None
                                   beam)
     result.update(data=f"{recipe.data.source}:{recipe.data.path}", split=split or "all")
     runs.write_json(Path(run_dir) / f"eval_{tag}.json", result)
+    return result
+
+
+def evaluate_stream_run(run_dir: Path, families: Mapping[str, Family], recording: Path, truth: Path,
+                        **options) -> dict:
+    """Detection on a long recording against its true events (`zoo eval RUN --stream`).
+
+    Writes `stream_{recording stem}.json` and the family's plots into the run.
+    """
+    run = load(run_dir, families)
+    if run.recipe is None:
+        raise ZooError(f"{run_dir}: --stream evaluates a run directory")
+    options = {k: v for k, v in options.items() if v is not None}
+    result = run.family.evaluate_stream(run, Path(recording), Path(truth), Path(run_dir), **options)
+    runs.write_json(Path(run_dir) / f"stream_{Path(recording).stem}.json", result)
     return result

@@ -66,7 +66,7 @@ def _atomic_dir(target: Path, build) -> None:
 
 
 def export_run(run_dir: Path, families: Mapping[str, Family], fmt: str, quantize: str = "none",
-               out: Path | None = None, data_root: Path = Path("data")) -> dict:
+               out: Path | None = None, data_root: Path = Path("data"), streaming: bool = False) -> dict:
     """Exports RUN as `fmt` (`savedmodel` or `tflite`), checks it, updates `export.json`.
 
     Args:
@@ -76,38 +76,44 @@ def export_run(run_dir: Path, families: Mapping[str, Family], fmt: str, quantize
         quantize: `none`, `dynamic` or `int8`, as the family's capabilities allow.
         out: the file or folder to write (default `RUN/exports/...`).
         data_root: where data sets are cached (for the check and int8 calibration).
+        streaming: export the one-hop step model (state in, state out) instead of the whole-clip
+            model, for recipes whose family's `stream_blocker` allows it.
     """
     import tensorflow as tf
 
     recipe, family, model = load_run(run_dir, families)
     family.require_quantize(quantize, fmt)
+    if streaming:
+        family.require_stream(recipe)
     meta_obj = family.load_meta(Path(run_dir))
-    meta = family.export_meta(recipe, meta_obj)
+    meta = family.stream_meta(model, recipe, meta_obj) if streaming else family.export_meta(recipe, meta_obj)
     exports = Path(run_dir) / "exports"
+    prefix = "stream" if streaming else "model"
     if fmt == "savedmodel":
-        out = Path(out or exports / "saved_model")
+        out = Path(out or exports / ("stream_saved_model" if streaming else "saved_model"))
     else:
-        out = Path(out or exports / f"model_{QUANT_NAMES[quantize]}.tflite")
+        out = Path(out or exports / f"{prefix}_{QUANT_NAMES[quantize]}.tflite")
         if out.suffix != ".tflite":
             raise ZooError(f"{out}: a LiteRT file must end in .tflite")
     context = family.prepare_export(recipe, meta_obj, data_root, quantize)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "savedmodel":
         def build(tmp: Path):
-            family.export_savedmodel(model, recipe, meta_obj, tmp)
+            (family.export_stream_savedmodel if streaming else family.export_savedmodel)(model, recipe, meta_obj, tmp)
             runs.write_json(tmp / "zoo.json", meta)
 
         _atomic_dir(out, build)
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     else:
-        data = litert.strip_tensor_names(family.export_tflite(model, recipe, meta_obj, quantize, context))
+        convert = family.export_stream_tflite if streaming else family.export_tflite
+        data = litert.strip_tensor_names(convert(model, recipe, meta_obj, quantize, context))
         with runs.atomic_path(out) as tmp:
             tmp.write_bytes(data)
         runs.write_json(sidecar(out), meta)
         size = len(data)
-    report = {"file": str(out), "format": fmt, "quantize": quantize, "size_bytes": size,
+    report = {"file": str(out), "format": fmt, "quantize": quantize, "streaming": streaming, "size_bytes": size,
               "tensorflow": tf.__version__}
-    report.update(family.check_export(model, recipe, meta_obj, out, context))
+    report.update((family.check_stream if streaming else family.check_export)(model, recipe, meta_obj, out, context))
     ledger_path = out.parent / "export.json"
     ledger = runs.read_json(ledger_path) if ledger_path.is_file() else {}
     ledger[out.name] = report

@@ -40,8 +40,10 @@ class Capabilities:
             `predict` (labels for inputs), `generate` (text), `caption` (a sentence per clip).
         formats: export formats: `savedmodel`, `tflite`.
         quantize: LiteRT quantization modes: `none`, `dynamic`, `int8`.
-        streams: its exported models run one input step at a time with the
-            state held outside.
+        streams: its models run one input step at a time with the state held
+            outside: text generation always; for audio, the recipes whose
+            `stream_blocker` is None export a step model (`zoo export --streaming`)
+            and listen to recordings of any length (`listen`).
         beam: its outputs are decoded word by word, greedily or by beam search
             (`zoo eval --beam K`).
     """
@@ -222,7 +224,40 @@ class Family(abc.ABC):
     def gate_input(self, recipe: Recipe, meta, source: str) -> GateInput:
         """Prepares one input for `zoo gates`: a wav path for audio, the text itself for text."""
 
+    # -- streaming step models (`zoo export --streaming`, `zoo eval --stream`) ------
+
+    def stream_blocker(self, recipe: Recipe) -> str | None:
+        """Why `recipe`'s model cannot be exported as a streaming step model; None when it can."""
+        return f"{self.name} models have no streaming step export"
+
+    def export_stream_savedmodel(self, model, recipe: Recipe, meta, path: Path) -> None:
+        """Writes the streaming step model as a SavedModel (`serving_default` is one step)."""
+        raise ZooError(self.stream_blocker(recipe) or "no streaming export")
+
+    def export_stream_tflite(self, model, recipe: Recipe, meta, quantize: str, context) -> bytes:
+        """The streaming step model as builtins-only LiteRT bytes (no WHILE loop)."""
+        raise ZooError(self.stream_blocker(recipe) or "no streaming export")
+
+    def stream_meta(self, model, recipe: Recipe, meta) -> dict:
+        """The sidecar of a streaming export: `export_meta` plus the hop and the state tensors."""
+        raise ZooError(self.stream_blocker(recipe) or "no streaming export")
+
+    def check_stream(self, model, recipe: Recipe, meta, path: Path, context) -> dict:
+        """Compares a streaming export, stepped hop by hop, with the Keras model on whole clips."""
+        raise ZooError(self.stream_blocker(recipe) or "no streaming export")
+
+    def evaluate_stream(self, run, recording: Path, truth: Path, out_dir: Path, **options) -> dict:
+        """Detection on a long recording against its true events (`zoo eval --stream`); `run` is a
+        `zoo.core.load.Loaded`, `options` the family's detector settings. Writes its plots into `out_dir`."""
+        raise ZooError(f"{self.name} models do not detect events in long recordings")
+
     # -- checks the generic code makes -----------------------------------------
+
+    def require_stream(self, recipe: Recipe) -> None:
+        """Raises a one-line error unless `recipe`'s model can be exported as a streaming step."""
+        reason = self.stream_blocker(recipe)
+        if reason:
+            raise ZooError(f"{recipe.name} cannot stream: {reason}")
 
     def require_quantize(self, quantize: str, fmt: str) -> None:
         """Raises a one-line error unless this family exports `fmt` with `quantize`."""

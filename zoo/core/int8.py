@@ -258,6 +258,23 @@ class Int8Graph:
 
     # -- public ----------------------------------------------------------------
 
+    # The quantization points, for graphs that rebuild other shapes of the same layers (a streaming step).
+    act, fixed, weight, dense = _act, _fixed, _weight, _dense
+
+    def hooks(self, name: str) -> Hooks:
+        """`textbook_step` hooks that quantize a recurrent direction named `name`."""
+        return _QuantHooks(self, name)
+
+    def cell(self, cell) -> dict:
+        """The weights of a recurrent cell of the model, as `cell_weights` gives them."""
+        return self._cells[id(cell)]
+
+    def set_mode(self, mode: str) -> None:
+        """`float` (plain), `calibrate` (record ranges) or `quantize` (fake-quantize at them)."""
+        if mode not in ("float", "calibrate", "quantize"):
+            raise ValueError(f"unknown mode {mode!r}")
+        self._mode = mode
+
     def float_forward(self, x: np.ndarray) -> np.ndarray:
         """The rebuilt graph in float (no fake quantization), for checking it against Keras."""
         self._mode = "float"

@@ -56,14 +56,17 @@ def strip_tensor_names(flatbuffer: bytes) -> bytes:
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-def open_interpreter(path: Path):
-    """The LiteRT interpreter of `path` on one thread; a bad file is a one-line error."""
+def open_interpreter(path: Path | bytes):
+    """The LiteRT interpreter of `path` (or of model bytes) on one thread; a bad file is a one-line error."""
     from ai_edge_litert.interpreter import Interpreter
 
     try:
+        if isinstance(path, bytes):
+            return Interpreter(model_content=path, num_threads=1)
         return Interpreter(model_path=str(path), num_threads=1)
     except (ValueError, RuntimeError) as e:
-        raise ZooError(f"{path}: not a loadable LiteRT model ({str(e).splitlines()[0]})") from None
+        source = "model bytes" if isinstance(path, bytes) else path
+        raise ZooError(f"{source}: not a loadable LiteRT model ({str(e).splitlines()[0]})") from None
 
 
 def single_runner(path: Path):

@@ -43,6 +43,10 @@ class TrainConfig:
             checkpoint so far is kept.
         seed: seeds Python, NumPy and TensorFlow.
         steps_per_epoch: 0 means one pass over the training set.
+        ema: momentum of an exponential moving average of the weights (Polyak averaging),
+            which is what is validated and checkpointed; 0 disables it.
+        deterministic: TensorFlow's op determinism, so the same seed on the same machine gives
+            the same weights (slower; `bench/determinism.py` measures by how much).
     """
 
     epochs: int = 40
@@ -57,6 +61,8 @@ class TrainConfig:
     max_seconds: float = 0.0
     seed: int = 0
     steps_per_epoch: int = 0
+    ema: float = 0.0
+    deterministic: bool = False
 
 
 @dataclass(frozen=True)

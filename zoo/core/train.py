@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 from matplotlib.figure import Figure
 
 from zoo.core import runs
@@ -135,6 +136,8 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
     recipe = family.recipe_from_dict(recipe_json)
     t = recipe.train
     keras.utils.set_random_seed(t.seed)
+    if t.deterministic:
+        tf.config.experimental.enable_op_determinism()
 
     # Data and model come from the family; a data set that fails to load leaves no run behind.
     splits = family.datasets(recipe, Path(data_root))
@@ -147,7 +150,8 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
     model.compile(
         optimizer=keras.optimizers.AdamW(learning_rate=_schedule(recipe, steps),
                                          weight_decay=t.weight_decay,
-                                         global_clipnorm=t.clipnorm or None),
+                                         global_clipnorm=t.clipnorm or None,
+                                         use_ema=t.ema > 0, ema_momentum=t.ema or 0.99),
         **family.compile_args(recipe))
 
     # Callbacks: the family's, best checkpoint, resumable backup, history, TensorBoard, time budget.
@@ -155,6 +159,8 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
     budget = _max_seconds_callback(t.max_seconds) if t.max_seconds else None
     callbacks = [
         _clock_callbacks(t),  # first, so the epoch's `seconds` reaches the CSV log
+        # With weight averaging, every later callback sees the averaged weights at the epoch's end.
+        *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if t.ema else []),
         *family.callbacks(recipe, splits),  # before the checkpoint, which may monitor what they log
         keras.callbacks.BackupAndRestore(str(run_dir / runs.CHECKPOINTS), delete_checkpoint=False),
         keras.callbacks.ModelCheckpoint(str(run_dir / runs.MODEL), monitor=family.monitor,

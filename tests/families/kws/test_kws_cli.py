@@ -145,9 +145,20 @@ def test_real_process_prints_no_traceback(tmp_path):
 
 def test_list_shows_every_recipe(zoo):
     output = zoo("list").stdout
-    assert output.splitlines()[0].split()[:5] == ["name", "family", "cell", "params", "data"]
+    assert output.splitlines()[0].split()[:6] == ["name", "family", "cell", "params", "streams", "data"]
+    rows = {line.split()[0]: line.split() for line in output.splitlines()[1:]}
     for name in ("kws_gru_s_fsdd", "kws_lstm_s_fsdd", "kws_crnn_m_sc12"):
-        assert name in output
+        assert rows[name][4] == "-"
+    for name in ("kws_ugru_s_fsdd", "kws_ulstm_s_fsdd", "kws_ugru_s_ttsdigits", "kws_ucrnn_s_tts"):
+        assert rows[name][4] == "yes"
+
+
+def test_a_bidirectional_run_refuses_to_stream_in_one_line(zoo, run_dir):
+    out, data_root = run_dir
+    result = zoo("export", out, "--streaming", "--data-root", data_root, ok=False)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip() == ("error: kws_gru_s_fsdd cannot stream: it reads each clip both ways "
+                                     "(bidirectional), so it needs the whole clip before it can score")
 
 
 def _wav_cases(tmp_path):

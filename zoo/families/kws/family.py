@@ -23,7 +23,7 @@ from zoo.core.family import Capabilities, Family, GateInput
 from zoo.core.recipe import Recipe, apply_overrides
 from zoo.families.kws import recipes as kws_recipes
 from zoo.families.kws.recipes import KWSData, KWSModel
-from zoo.families.kws.size import count_params
+from zoo.families.kws.size import count_params, why_not_causal
 
 SAMPLE_WORDS = ("zero", "one", "two")
 
@@ -37,7 +37,8 @@ class KeywordSpotting(Family):
     data_config = KWSData
     sources = kws_recipes.SOURCES
     monitor, monitor_mode = "val_accuracy", "max"
-    capabilities = Capabilities(input_kind="audio", verbs=("predict",), quantize=("none", "dynamic", "int8"))
+    capabilities = Capabilities(input_kind="audio", verbs=("predict", "listen"), quantize=("none", "dynamic", "int8"),
+                                streams=True)
 
     def recipes(self) -> list[Recipe]:
         return kws_recipes.recipes()
@@ -124,9 +125,39 @@ class KeywordSpotting(Family):
         return export_meta(recipe, meta)
 
     def inference(self, run):
-        from zoo.families.kws.predict import KeywordModel, logits_function
+        from zoo.families.kws.stream_export import inference
 
-        return KeywordModel(logits_function(run.kind, run.path, run.model), run.meta, run.path)
+        return inference(run, run.recipe is not None and self.stream_blocker(run.recipe) is None)
+
+    def stream_blocker(self, recipe: Recipe) -> str | None:
+        if recipe.model.causal:
+            return None
+        return why_not_causal(recipe.model) or "it is not a causal (`u`) recipe"
+
+    def export_stream_savedmodel(self, model, recipe, meta, path) -> None:
+        from zoo.families.kws.stream_export import export_stream_savedmodel
+
+        export_stream_savedmodel(model, path)
+
+    def export_stream_tflite(self, model, recipe, meta, quantize, context) -> bytes:
+        from zoo.families.kws.stream_export import export_stream_tflite
+
+        return export_stream_tflite(model, quantize, context[2])
+
+    def stream_meta(self, model, recipe, meta) -> dict:
+        from zoo.families.kws.stream_export import stream_meta
+
+        return stream_meta(model, recipe, meta)
+
+    def check_stream(self, model, recipe, meta, path, context) -> dict:
+        from zoo.families.kws.stream_export import check_stream, stream_meta
+
+        return check_stream(model, recipe, path, stream_meta(model, recipe, meta), context)
+
+    def evaluate_stream(self, run, recording, truth, out_dir, **options) -> dict:
+        from zoo.families.kws.stream_eval import evaluate_stream
+
+        return evaluate_stream(self.inference(run), recording, truth, out_dir, **options)
 
     def gate_input(self, recipe, meta, source: str) -> GateInput:
         """A wav, decoded as `zoo predict` does; steps are the feature frames' centre times."""

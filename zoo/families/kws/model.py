@@ -18,10 +18,14 @@ import keras
 from zoo.audio.features import AudioFeatures, SpecAugment
 from zoo.core.errors import ZooError
 from zoo.core.recipe import Recipe
+from zoo.families.kws.size import why_not_causal
 from zoo.nn.layers import AttentionPooling
 from zoo.nn.recurrent import recurrent_layer
 
 POOLINGS = ("last", "mean", "max", "attention")
+KERNEL, STRIDE = 5, 2  # the CRNN front: two convolutions of width KERNEL, the second with stride STRIDE
+
+
 
 
 def front_end(recipe: Recipe) -> AudioFeatures:
@@ -50,13 +54,25 @@ def build(recipe: Recipe, labels) -> keras.Model:
     m = recipe.model
     if m.pooling not in POOLINGS:
         raise ZooError(f"model.pooling={m.pooling!r}: choose {', '.join(POOLINGS)}")
+    if m.causal and why_not_causal(m):
+        raise ZooError(f"{recipe.name}: model.causal=True, but {why_not_causal(m)}")
     inputs = keras.Input((num_samples(recipe),), name="audio")
     x = front_end(recipe)(inputs)
+    if m.causal:  # a fixed per-band affine at inference: no statistics of the clip
+        x = keras.layers.BatchNormalization(name="norm")(x)
     x = SpecAugment(m.time_masks, m.time_width, m.freq_masks, m.freq_width,
                     seed=recipe.train.seed, name="specaugment")(x)
-    if m.conv_filters:
-        x = keras.layers.Conv1D(m.conv_filters, 5, padding="same", activation="relu", name="conv1")(x)
-        x = keras.layers.Conv1D(m.conv_filters, 5, strides=2, padding="same", activation="relu", name="conv2")(x)
+    if m.conv_filters and m.causal:
+        # Left padding only. The strided convolution's output j reads frames 2j-3..2j+1, so each
+        # streaming hop of STRIDE new frames yields exactly one output.
+        x = keras.layers.ZeroPadding1D((KERNEL - 1, 0), name="pad1")(x)
+        x = keras.layers.Conv1D(m.conv_filters, KERNEL, activation="relu", name="conv1")(x)
+        x = keras.layers.ZeroPadding1D((KERNEL - STRIDE, 0), name="pad2")(x)
+        x = keras.layers.Conv1D(m.conv_filters, KERNEL, strides=STRIDE, activation="relu", name="conv2")(x)
+    elif m.conv_filters:
+        x = keras.layers.Conv1D(m.conv_filters, KERNEL, padding="same", activation="relu", name="conv1")(x)
+        x = keras.layers.Conv1D(m.conv_filters, KERNEL, strides=STRIDE, padding="same", activation="relu",
+                                name="conv2")(x)
     for i in range(m.layers):
         last = i == m.layers - 1
         layer = recurrent_layer(m.cell, m.units, return_sequences=not (last and m.pooling == "last"),

@@ -20,6 +20,7 @@ from zoo.audio.decode import fit_length, read_wav
 from zoo.core import litert
 from zoo.core.errors import ZooError
 from zoo.core.load import serving_signature
+from zoo.families.kws.listen import DetectorSettings, listen
 
 
 def logits_function(kind: str, path: Path, model=None) -> Callable[[np.ndarray], np.ndarray]:
@@ -58,10 +59,14 @@ class KeywordModel:
         logits: float32 audio [B, samples] -> logits [B, labels].
         meta: the export sidecar: `labels`, `sample_rate`, `clip_seconds`.
         source: what was loaded (for messages).
+        step: for causal models, a function that returns the streaming step function
+            (`zoo.families.kws.stream.LiteStep`'s contract), made on first use; None if the model
+            cannot stream.
     """
 
-    def __init__(self, logits: Callable[[np.ndarray], np.ndarray], meta: dict, source):
+    def __init__(self, logits: Callable[[np.ndarray], np.ndarray], meta: dict, source, step=None):
         self.logits = logits
+        self._make_step, self._step = step, None
         self.meta = meta
         self.source = source
         self.labels = list(meta["labels"])
@@ -101,6 +106,40 @@ class KeywordModel:
                 for path in expand_inputs([item]):
                     results.append({"file": str(path), "top": self.scores(self.prepare(path), top_k)})
         return results
+
+    def step_function(self):
+        """The streaming step function (converted once); a one-line error for a model that cannot stream."""
+        if self._make_step is None:
+            raise ZooError(f"{self.source}: not a streaming model (a causal `u` recipe's run, or an export "
+                           "made with zoo export RUN --streaming)")
+        if self._step is None:
+            self._step = self._make_step()
+        return self._step
+
+    def clip_hops(self, step) -> int:
+        """Hops of `step` in one clip of the model's length (after the first `prime` samples)."""
+        return (self.samples - step.prime) // step.hop
+
+    def listen(self, items, **settings):
+        """Keyword events in recordings of any length and sample rate, found hop by hop in bounded memory.
+
+        Args:
+            items: wav paths or folders of wavs.
+            **settings: `DetectorSettings` fields: `threshold`, `window_seconds`,
+                `suppress_seconds`, `min_hops`, `windows`.
+
+        Yields:
+            `{"file", "time", "keyword", "score"}` per event (time in seconds from the
+            start), or `{"file", "error"}` for a file that cannot be read.
+        """
+        step = self.step_function()
+        settings = DetectorSettings(**settings)
+        for path in expand_inputs(items):
+            try:
+                for event in listen(step, self.labels, path, self.sample_rate, settings, self.clip_hops(step)):
+                    yield {"file": str(path), **event}
+            except ZooError as e:
+                yield {"file": str(path), "error": str(e)}
 
     def predict_files(self, items, top_k: int = 3):
         """Yields a result per wav of `items` (files or folders), or `{"file", "error"}` for a bad file."""

@@ -2,6 +2,12 @@
 
 A recipe is a few lines: variants are derived with `dataclasses.replace`.
 
+Names are task_arch_size_dataset. A `u` before the cell (`kws_ugru_s_fsdd`,
+`kws_ucrnn_s_tts`) marks a unidirectional, causal recipe: every layer reads only
+the past, so the model can stream one hop of audio at a time
+(`zoo export RUN --streaming`, `zoo listen`). The others read the whole clip
+both ways and do not stream.
+
 Example:
     >>> [r.name for r in recipes()][:3]
     ['kws_gru_s_fsdd', 'kws_lstm_s_fsdd', 'kws_rnn_s_fsdd']
@@ -28,8 +34,13 @@ class KWSModel:
         units: state size of each recurrent layer.
         layers: stacked recurrent layers.
         bidirectional: read the clip both ways (not streamable).
-        conv_filters: >0 puts a CRNN front (two 1-D convolutions, the second
-            with stride 2) before the recurrent layers.
+        causal: every layer reads only the past, so the model streams: the front end
+            keeps no per-clip statistics (log-mel, then a fixed per-band affine learned
+            by batch normalisation), convolutions are padded on the left only, and
+            the pooling is the last state. Needs `bidirectional=False`, `pooling="last"`
+            and `normalize="none"`.
+        conv_filters: >0 puts a CRNN front (two 1-D convolutions of width 5, the
+            second with stride 2) before the recurrent layers.
         pooling: how the sequence becomes one vector: `last`, `mean`, `max` or
             `attention`. `last` fails when clips are padded after the speech.
         dropout: after each recurrent layer.
@@ -45,6 +56,7 @@ class KWSModel:
     units: int = 64
     layers: int = 1
     bidirectional: bool = False
+    causal: bool = False
     conv_filters: int = 0
     pooling: str = "attention"
     dropout: float = 0.1
@@ -125,6 +137,8 @@ _FSDD_TRAIN = TrainConfig(epochs=60, batch_size=32, learning_rate=3e-3, label_sm
 # Small: one bidirectional layer of 64 over per-clip normalised log-mel, attention pooling.
 _S = KWSModel(cell="gru", units=64, layers=1, bidirectional=True, pooling="attention", dropout=0.25,
               normalize="cmvn", time_masks=1, freq_masks=1)
+# Causal small: two unidirectional layers, the last state, log-mel with a learned fixed affine.
+_US = dataclasses.replace(_S, layers=2, bidirectional=False, causal=True, pooling="last", normalize="none")
 
 
 def recipes() -> list[Recipe]:
@@ -137,6 +151,15 @@ def recipes() -> list[Recipe]:
     sc12 = KWSData(source="speech_commands", sample_rate=16000)
     tts12 = dataclasses.replace(sc12, source="tts", unknown_words=SC_OTHER, tts_voices=VOICES[:96],
                                 tts_takes=1, tts_channel_copies=1)
+    # Streaming recipes add a `_silence_` class (background noise): a detector needs "no keyword". They
+    # listen in noise, so most clips are trained in it, down to 0 dB over the clip (about 4 dB over the word).
+    ufsdd = dataclasses.replace(fsdd, name="kws_ugru_s_fsdd", description="digits 0-9 on FSDD, causal GRU (streams)",
+                                model=_US, data=dataclasses.replace(_FSDD, silence_percent=10.0, noise_prob=0.8,
+                                                                    snr_db=(0.0, 30.0)))
+    uttsdigits = Recipe("kws_ugru_s_ttsdigits", NAME, "digits 0-9 by eSpeak NG, causal GRU (streams); test on FSDD",
+                        _US, dataclasses.replace(ttsdigits_data, silence_percent=10.0),
+                        TrainConfig(epochs=12, batch_size=64, learning_rate=3e-3, label_smoothing=0.1,
+                                    max_seconds=480.0))
     return [
         fsdd,
         # LSTM: two layers as the GRU. Test accuracy spreads with the seed (model card):
@@ -158,6 +181,13 @@ def recipes() -> list[Recipe]:
                "12-class Speech Commands v2 (downloaded), conv front + GRU",
                dataclasses.replace(_S, units=128, conv_filters=64), sc12,
                TrainConfig(epochs=30, batch_size=128, learning_rate=2e-3, label_smoothing=0.1)),
+        ufsdd,
+        dataclasses.replace(ufsdd, name="kws_ulstm_s_fsdd", description="digits 0-9 on FSDD, causal LSTM (streams)",
+                            model=dataclasses.replace(_US, cell="lstm")),
+        uttsdigits,
+        Recipe("kws_ucrnn_s_tts", NAME, "12-class Speech Commands task by eSpeak NG, causal conv + GRU (streams)",
+               dataclasses.replace(_US, conv_filters=32), tts12,
+               TrainConfig(epochs=20, batch_size=64, learning_rate=3e-3, label_smoothing=0.1)),
     ]
 
 

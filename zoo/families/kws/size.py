@@ -16,7 +16,7 @@ def count_params(recipe: Recipe, num_labels: int) -> int:
     """What `build(recipe, labels).count_params()` gives, without building (the front end has no weights)."""
     m = recipe.model
     width = m.num_mfcc or m.num_mel_bins
-    total = 0
+    total = 4 * width if m.causal else 0  # batch normalisation: scale, offset, moving mean and variance
     if m.conv_filters:
         total += 5 * width * m.conv_filters + m.conv_filters + 5 * m.conv_filters * m.conv_filters + m.conv_filters
         width = m.conv_filters
@@ -26,3 +26,14 @@ def count_params(recipe: Recipe, num_labels: int) -> int:
     if m.pooling == "attention":
         total += width + 1
     return total + width * num_labels + num_labels
+
+
+def why_not_causal(m) -> str | None:
+    """Why a model section cannot be causal (None if it can)."""
+    if m.bidirectional:
+        return "it reads each clip both ways (bidirectional), so it needs the whole clip before it can score"
+    if m.pooling != "last":
+        return f"its pooling ({m.pooling}) looks at the whole clip; a causal model scores from its last state"
+    if m.normalize != "none":
+        return f"its front end normalises each clip by the clip's own statistics (normalize={m.normalize})"
+    return None

@@ -1,0 +1,154 @@
+"""Streaming keyword models: one-hop LiteRT step parity for every cell, listening, long streams, scoring."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+from tensorflow.lite.tools import flatbuffer_utils
+
+from zoo.families.kws.listen import Detector, DetectorSettings, events_at, score_events
+from zoo.families.kws.longstream import make_stream, spoken_part
+from zoo.families.kws.model import build
+from zoo.families.kws.recipes import recipes
+from zoo.families.kws.stream import LiteStep, StepModel, stream_clip
+from zoo.families.kws.stream_export import export_stream_tflite, stream_meta
+
+TINY = ["--set", "model.units=4", "--set", "train.epochs=2", "--set", "train.batch_size=16",
+        "--set", "data.words=('zero', 'one', 'two')"]
+
+
+def _causal(name: str, **model) -> tuple:
+    recipe = next(r for r in recipes() if r.name == name)
+    recipe = dataclasses.replace(recipe, model=dataclasses.replace(recipe.model, units=4, **model))
+    return recipe, build(recipe, labels=["_silence_", "yes", "no"])
+
+
+def _op_names(flatbuffer: bytes) -> set[str]:
+    model = flatbuffer_utils.read_model_from_bytearray(flatbuffer)
+    names = {v: k for k, v in vars(flatbuffer_utils.schema_fb.BuiltinOperator).items() if not k.startswith("_")}
+    return {names[max(code.builtinCode, code.deprecatedBuiltinCode)] for code in model.operatorCodes}
+
+
+@pytest.mark.parametrize("name, cell", [("kws_ugru_s_fsdd", "rnn"), ("kws_ugru_s_fsdd", "gru"),
+                                        ("kws_ulstm_s_fsdd", "lstm"), ("kws_ucrnn_s_tts", "gru")])
+@pytest.mark.parametrize("quantize, tolerance", [("none", 1e-4), ("dynamic", 0.05), ("int8", 0.5)])
+def test_litert_step_hop_by_hop_equals_the_whole_clip(name, cell, quantize, tolerance, tmp_path):
+    recipe, model = _causal(name, cell=cell, conv_filters=4 if "crnn" in name else 0)
+    rng = np.random.default_rng(0)
+    model.set_weights([w + rng.normal(0, 0.3, w.shape).astype(w.dtype) for w in model.get_weights()])
+    rate = recipe.data.sample_rate
+    calibration = (0.3 * np.sin(np.arange(rate) * 0.05) * rng.uniform(0, 1, (4, rate))).astype(np.float32)
+    data = export_stream_tflite(model, quantize, calibration)
+    ops = _op_names(data)
+    assert "WHILE" not in ops and "CUSTOM" not in ops and "FULLY_CONNECTED" in ops
+    (tmp_path / "s.tflite").write_bytes(data)
+    step = LiteStep(tmp_path / "s.tflite", stream_meta(model, recipe, ["_silence_", "yes", "no"]))
+    clip = (0.3 * np.sin(np.arange(rate) * 0.05) * rng.uniform(0, 1, rate)).astype(np.float32)
+    streamed = stream_clip(step, clip)
+    whole = np.asarray(model.predict_on_batch(clip[None]))[0]
+    assert len(streamed) == (rate - step.prime) // step.hop
+    assert np.max(np.abs(streamed[-1] - whole)) < tolerance
+    if quantize == "none":  # every hop, not only the last, matches the TensorFlow step
+        assert np.max(np.abs(streamed - stream_clip(StepModel(model), clip))) < 1e-4
+
+
+def test_step_model_state_tensors_are_named_and_shaped():
+    recipe, model = _causal("kws_ucrnn_s_tts", conv_filters=4, layers=2)
+    step = StepModel(model)
+    assert step.hop == 2 * 160 and step.prime == 512 - 160
+    assert step.state_shapes == {"audio_buffer": (1, 352), "conv1_buffer": (1, 4, 40), "conv2_buffer": (1, 3, 4),
+                                 "gru1_state": (1, 4), "gru2_state": (1, 4)}
+
+
+def test_a_bidirectional_model_refuses_to_step():
+    recipe = next(r for r in recipes() if r.name == "kws_gru_s_fsdd")
+    recipe = dataclasses.replace(recipe, model=dataclasses.replace(recipe.model, units=4, layers=1))
+    with pytest.raises(Exception, match="cannot stream"):
+        StepModel(build(recipe, labels=["a", "b"]))
+
+
+def test_detector_smooths_suppresses_and_never_reports_silence():
+    labels = ["_silence_", "yes", "no"]
+    det = Detector(labels, hop_seconds=0.1, window_seconds=0.3, threshold=0.6, suppress_seconds=1.0)
+    stream = [[0.0, 1.0, 0.0]] * 30 + [[1.0, 0.0, 0.0]] * 10 + [[0.0, 0.0, 1.0]] * 5
+    events = [e for t, p in enumerate(stream) if (e := det.update(np.array(p), round(t * 0.1, 1)))]
+    # "yes" held for 3 s: reported at 0.2 s, then again once each suppression time has passed.
+    assert [(e["time"], e["keyword"]) for e in events] == [(0.2, "yes"), (1.3, "yes"), (2.4, "yes"), (4.1, "no")]
+    assert events_at(labels, [1, 1, 0], [0.1, 0.2, 0.3], [0.9, 0.9, 0.9], 0.95, DetectorSettings()) == []
+
+
+def test_scoring_counts_wrong_keywords_and_repeats_as_false_alarms():
+    truth = [{"start": 1.0, "end": 1.5, "keyword": "yes"}, {"start": 10.0, "end": 10.4, "keyword": "no"}]
+    found = [{"time": 1.6, "keyword": "yes"}, {"time": 2.0, "keyword": "yes"}, {"time": 10.2, "keyword": "yes"},
+             {"time": 30.0, "keyword": "no"}]
+    assert score_events(found, truth, seconds=1800) == {
+        "events": 2, "detections": 4, "hits": 1, "recall": 0.5, "false_alarms": 3, "false_alarms_per_hour": 6.0}
+
+
+def test_long_stream_places_keywords_at_the_snr_and_lists_them():
+    rng = np.random.default_rng(1)
+    word = np.zeros(8000, np.float32)
+    word[3000:6000] = rng.normal(0, 0.3, 3000)
+    audio, truth = make_stream([("yes", spoken_part(word, 8000), "y.wav")], rng.normal(0, 1, (3, 16000)).astype(
+        np.float32), 8000, seconds=60, snr_db=10, seed=3)
+    assert len(audio) == 480000 and len(truth["events"]) >= 6 and not truth["distractors"]
+    for a, b in zip(truth["events"], truth["events"][1:]):
+        assert b["start"] - a["end"] >= 2.0
+    e = truth["events"][0]
+    inside = audio[int(e["start"] * 8000):int(e["end"] * 8000)]
+    noise = audio[int((e["end"] + 0.5) * 8000):int((e["end"] + 1.5) * 8000)]
+    snr = 10 * np.log10(np.mean(inside ** 2) / np.mean(noise ** 2) - 1)
+    assert abs(snr - 10) < 1.0
+
+
+@pytest.fixture(scope="module")
+def causal_run(zoo, digit_folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "ugru"
+    data_root = tmp_path_factory.mktemp("data")
+    zoo("train", "kws_ugru_s_fsdd", "--data", f"fsdd:{digit_folder}", "--out", out, "--data-root", data_root,
+        *TINY)
+    return out, data_root
+
+
+def test_streaming_export_listen_and_stream_eval_through_the_cli(zoo, causal_run, digit_folder, tmp_path):
+    import subprocess
+    import sys
+
+    out, data_root = causal_run
+    report = json.loads(zoo("export", out, "--streaming", "--data-root", data_root).stdout)
+    assert report["streaming"] and report["max_logit_diff"] < 1e-4 and report["hop_ms"] == 10.0
+    assert report["hop_latency_us"] > 0 and report["file"].endswith("stream_float.tflite")
+    sidecar = json.loads((out / "exports" / "stream_float.json").read_text())
+    assert sidecar["streaming"] and sidecar["hop"] == 80 and "gru1_state" in sidecar["state_shapes"]
+    saved = json.loads(zoo("export", out, "--streaming", "--format", "savedmodel", "--data-root", data_root).stdout)
+    assert saved["max_logit_diff"] < 1e-4
+
+    stream = tmp_path / "long"
+    subprocess.run([sys.executable, "bench/make_stream.py", str(out), "--split", "test", "--minutes", "0.5",
+                    "--snr", "20", "--out", str(stream), "--data-root", str(data_root)], check=True,
+                   capture_output=True)
+    truth = json.loads(stream.with_suffix(".json").read_text())
+    assert truth["events"] and {e["keyword"] for e in truth["events"]} <= {"zero", "one", "two"}
+    for model in (out, out / "exports" / "stream_float.tflite"):
+        result = zoo("listen", model, stream.with_suffix(".wav"), "--threshold", "0.3", "--json", "--windows", "4")
+        events = [json.loads(line) for line in result.stdout.splitlines()]
+        assert all(e["keyword"] in ("zero", "one", "two") and 0 < e["time"] <= 30.0 for e in events)
+    scored = json.loads(zoo("eval", out, "--stream", stream.with_suffix(".wav"), "--events",
+                            stream.with_suffix(".json")).stdout)
+    assert scored["events"] == len(truth["events"]) and 0.0 <= scored["recall"] <= 1.0
+    assert (out / "stream_long.png").stat().st_size > 5000 and (out / "stream_long.json").is_file()
+
+
+def test_listen_refuses_what_cannot_stream(zoo, causal_run, tmp_path):
+    out, _ = causal_run
+    (tmp_path / "bad.wav").write_bytes(b"RIFF0000WAVEjunk")
+    result = zoo("listen", out, tmp_path / "bad.wav", ok=False)
+    assert result.exit_code == 1 and "bad.wav" in result.stderr and "Traceback" not in result.output
+    float_file = json.loads(zoo("export", out).stdout)["file"]
+    result = zoo("listen", float_file, tmp_path / "bad.wav", ok=False)
+    assert result.exit_code == 1 and "not a streaming model" in result.stderr
+    result = zoo("eval", out, "--stream", tmp_path / "bad.wav", ok=False)
+    assert result.exit_code == 1 and "--stream and --events go together" in result.stderr

@@ -1,0 +1,226 @@
+"""Streaming keyword models: one hop of raw audio in, scores and the carried state out.
+
+A causal keyword model (`KWSModel.causal`) reads only the past, so it can run
+one hop at a time with its state held outside, as an always-listening device
+runs it. `StepModel` re-expresses a trained causal model as one step, using the
+trained layers themselves (shared weights):
+
+- the front end keeps the last `fft_length - frame_step` samples (`audio_buffer`)
+  and turns them and the new hop into `hop / frame_step` new feature frames;
+- batch normalisation is a fixed affine at inference;
+- each convolution keeps the frames its left padding stood for (`conv1_buffer`, ...);
+- each recurrent layer keeps its state (`gru1_state`: h, and c after h for an LSTM);
+- the classifier reads the last layer's newest output.
+
+A hop is `frame_step` samples, times the convolution's stride in a CRNN (10 ms,
+or 20 ms). The step graph has no loop, so it converts to builtins-only LiteRT
+with no `WHILE` and no Flex op. Zeros are the start state; feeding a clip's
+first `prime` samples as `audio_buffer` and then its hops reproduces the
+non-streaming model's scores on the whole clip (`stream_clip`).
+
+Example:
+    >>> import dataclasses, numpy as np
+    >>> from zoo.families.kws.recipes import recipes
+    >>> from zoo.families.kws.model import build
+    >>> recipe = next(r for r in recipes() if r.name == "kws_ugru_s_fsdd")
+    >>> recipe = dataclasses.replace(recipe, model=dataclasses.replace(recipe.model, units=4, layers=1))
+    >>> model = build(recipe, labels=list("abc"))
+    >>> step = StepModel(model)
+    >>> step.hop, step.prime, sorted(step.state_shapes)
+    (80, 176, ['audio_buffer', 'gru1_state'])
+    >>> clip = np.random.default_rng(0).normal(0, 0.1, 8000).astype("float32")
+    >>> whole = model.predict_on_batch(clip[None])[0]
+    >>> bool(np.allclose(stream_clip(step, clip)[-1], whole, atol=1e-4))
+    True
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.audio.features import AudioFeatures
+from zoo.core.errors import ZooError
+from zoo.nn.layers import TrainingOnly
+from zoo.nn.recurrent import Stack, directions
+
+
+class StepModel:
+    """One streaming step of a trained causal keyword model (see the module docstring).
+
+    Args:
+        model: a trained Keras keyword model built with `causal=True`.
+
+    Attributes:
+        hop: new samples per step.
+        prime: samples of `audio_buffer` (a clip's first `prime` samples start it).
+        state_shapes: name -> shape of each state tensor, batch 1, in signature order.
+        sample_rate: the model's input rate.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self._plan, self.state_shapes = [], {}
+        front, pad, stride = None, 0, 1
+        for layer in model.layers:
+            if isinstance(layer, (keras.layers.InputLayer, keras.layers.Dropout, TrainingOnly)):
+                continue
+            if isinstance(layer, AudioFeatures):
+                if layer.normalize != "none":
+                    raise ZooError(f"layer {layer.name}: a front end with per-clip normalisation cannot stream")
+                front = layer
+                self.state_shapes["audio_buffer"] = (1, layer.fft_length - layer.frame_step)
+                self._plan.append(("front", layer, "audio_buffer"))
+            elif isinstance(layer, keras.layers.ZeroPadding1D):
+                left, right = layer.padding
+                if right:
+                    raise ZooError(f"layer {layer.name}: padding on the right reads the future")
+                pad = left
+            elif isinstance(layer, keras.layers.Conv1D):
+                if layer.padding != "valid" or layer.dilation_rate != (1,):
+                    raise ZooError(f"layer {layer.name}: only left-padded (causal) convolutions stream")
+                width = layer.input.shape[-1]
+                name = f"{layer.name}_buffer"
+                self.state_shapes[name] = (1, pad, width)
+                self._plan.append(("conv", layer, name))
+                stride *= layer.strides[0]
+                pad = 0
+            elif isinstance(layer, keras.layers.BatchNormalization):
+                self._plan.append(("frame", layer, None))
+            elif isinstance(layer, keras.layers.RNN):
+                (sub, reverse), = directions(layer)
+                if reverse:
+                    raise ZooError(f"layer {layer.name}: a backward layer cannot stream")
+                stack = Stack([layer])
+                name = f"{layer.name}_state"
+                self.state_shapes[name] = (1, stack.state_size)
+                self._plan.append(("recurrent", stack, name))
+            elif isinstance(layer, keras.layers.Bidirectional):
+                raise ZooError(f"layer {layer.name}: a bidirectional layer reads the whole clip and cannot stream")
+            elif isinstance(layer, keras.layers.Dense):
+                self._plan.append(("dense", layer, None))
+            else:
+                raise ZooError(f"layer {layer.name} ({type(layer).__name__}) has no streaming form")
+        if front is None:
+            raise ZooError("a streaming keyword model needs its audio front end inside the model")
+        self.sample_rate = front.sample_rate
+        self.prime = front.fft_length - front.frame_step
+        self.hop = front.frame_step * stride
+        self.signature = [tf.TensorSpec((1, self.hop), tf.float32, name="audio")] + [
+            tf.TensorSpec(shape, tf.float32, name=n) for n, shape in self.state_shapes.items()]
+        self.step = tf.function(self.fn, input_signature=self.signature)
+
+    def fn(self, audio, *states):
+        """The step in TensorFlow ops: (audio [1, hop], *states) -> {"logits", *state names}."""
+        logits, new = self._step(audio, dict(zip(self.state_shapes, states)))
+        return {"logits": logits, **new}
+
+    def zero_state(self) -> dict:
+        """The start state: zeros of every state tensor."""
+        return {name: np.zeros(shape, np.float32) for name, shape in self.state_shapes.items()}
+
+    def _step(self, audio, state):
+        new, x = {}, audio
+        for kind, layer, name in self._plan:
+            if kind == "front":
+                window = tf.concat([state[name], x], axis=1)
+                new[name] = window[:, -self.state_shapes[name][1]:]
+                x = layer(window)  # [1, new frames, features]
+            elif kind == "frame":
+                x = layer(x, training=False)
+            elif kind == "conv":
+                window = tf.concat([state[name], x], axis=1)
+                new[name] = window[:, window.shape[1] - self.state_shapes[name][1]:]
+                x = layer(window)
+            elif kind == "recurrent":
+                h, outputs = state[name], []
+                for t in range(x.shape[1]):
+                    y, h = layer.step(x[:, t], h)
+                    outputs.append(y)
+                new[name] = h
+                x = tf.stack(outputs, axis=1)
+            else:  # dense: the classifier reads the newest output
+                x = layer(x[:, -1] if len(x.shape) == 3 else x)
+        return x, new
+
+
+def stream_clip(step_fn, clip: np.ndarray, hop: int | None = None, prime: int | None = None) -> np.ndarray:
+    """Feeds a clip hop by hop; returns the logits after each hop [hops, labels].
+
+    The clip's first `prime` samples start the audio buffer, so the last row
+    equals the non-streaming model's logits on the whole clip.
+
+    Args:
+        step_fn: a `StepModel`, or any callable `(audio [1, hop], state dict) -> (logits, state dict)`
+            with `hop`, `prime` and `zero_state()` attributes (a LiteRT step runner).
+        clip: float32 samples.
+    """
+    hop, prime = hop or step_fn.hop, prime or step_fn.prime
+    state = step_fn.zero_state()
+    state["audio_buffer"] = np.asarray(clip[None, :prime], np.float32)
+    rows = []
+    for k in range((len(clip) - prime) // hop):
+        chunk = np.asarray(clip[None, prime + k * hop:prime + (k + 1) * hop], np.float32)
+        logits, state = run_step(step_fn, chunk, state)
+        rows.append(logits[0])
+    return np.stack(rows)
+
+
+def run_step(step_fn, chunk, state):
+    """One step of a `StepModel` or a runner with the same contract: (logits, new state)."""
+    if isinstance(step_fn, StepModel):
+        out = step_fn.step(tf.constant(chunk), *[tf.constant(state[n]) for n in step_fn.state_shapes])
+        out = {k: v.numpy() for k, v in out.items()}
+        return out.pop("logits"), out
+    return step_fn(chunk, state)
+
+
+def save_step(step: StepModel, path) -> None:
+    """Writes the step as a SavedModel whose `serving_default` signature is one step
+    (through `keras.export.ExportArchive`, which freezes the weights for the converter)."""
+    from keras.export import ExportArchive
+
+    archive = ExportArchive()
+    archive.track(step.model)
+    archive.add_endpoint("serve", step.fn, input_signature=step.signature)
+    archive.write_out(str(path), verbose=False)
+
+
+class LiteStep:
+    """A streaming LiteRT step file as a step function, on one thread.
+
+    Args:
+        path: a `.tflite` file written by `zoo export --streaming` (or its bytes).
+        meta: its sidecar (`hop`, `prime`, `state_shapes`).
+    """
+
+    def __init__(self, path, meta: dict):
+        from zoo.core import litert
+
+        self.hop, self.prime = int(meta["hop"]), int(meta["prime"])
+        self.state_shapes = {k: tuple(v) for k, v in meta["state_shapes"].items()}
+        self.interpreter = litert.open_interpreter(path)
+        self.interpreter.allocate_tensors()
+        runner = self.interpreter.get_signature_runner()
+        details = runner.get_input_details()
+        missing = (set(self.state_shapes) | {"audio"}) - set(details)
+        if missing:
+            source = "model" if isinstance(path, bytes) else path
+            raise ZooError(f"{source}: not a streaming keyword model (no input {sorted(missing)[0]})")
+        # Direct tensor indices: the signature runner's per-call checks cost more than the model.
+        self._inputs = {name: d["index"] for name, d in details.items()}
+        self._outputs = {name: d["index"] for name, d in runner.get_output_details().items()}
+        del runner  # it holds views of the interpreter's buffers, which forbid invoke()
+
+    def zero_state(self) -> dict:
+        return {name: np.zeros(shape, np.float32) for name, shape in self.state_shapes.items()}
+
+    def __call__(self, chunk, state):
+        interp = self.interpreter
+        interp.set_tensor(self._inputs["audio"], chunk)
+        for name, value in state.items():
+            interp.set_tensor(self._inputs[name], value)
+        interp.invoke()
+        new = {name: interp.get_tensor(self._outputs[name]) for name in state}
+        return interp.get_tensor(self._outputs["logits"]), new
