@@ -117,7 +117,7 @@ def train(recipe, data, out, overrides, resume, data_root):
               help="A long recording to detect keywords in (streaming runs); needs --events.")
 @click.option("--events", type=click.Path(path_type=Path), help="The recording's true events (JSON).")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), help="Detection threshold for --stream.")
-@click.option("--windows", default=0, show_default=True, type=click.IntRange(min=0),
+@click.option("--windows", default=8, show_default=True, type=click.IntRange(min=0),
               help="For --stream: as `zoo listen --windows`.")
 @handle_errors
 def eval_cmd(run, data, split, beam, data_root, recording, events, threshold, windows):
@@ -167,13 +167,13 @@ def predict(model, files, top_k, as_json):
 @main.command()
 @click.argument("model", type=click.Path(path_type=Path))
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--threshold", default=0.7, show_default=True, type=click.FloatRange(0.0, 1.0),
+@click.option("--threshold", default=0.8, show_default=True, type=click.FloatRange(0.0, 1.0),
               help="Smoothed probability a keyword must exceed.")
-@click.option("--window", default=0.3, show_default=True, type=click.FloatRange(min=0.0),
+@click.option("--window", default=0.75, show_default=True, type=click.FloatRange(min=0.0),
               help="Posterior smoothing window, seconds.")
 @click.option("--suppress", default=1.0, show_default=True, type=click.FloatRange(min=0.0),
               help="Seconds before the same keyword is reported again.")
-@click.option("--windows", default=0, show_default=True, type=click.IntRange(min=0),
+@click.option("--windows", default=8, show_default=True, type=click.IntRange(min=0),
               help="0: one state runs through the recording; K: K staggered states, each reset every clip length.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per event.")
 @handle_errors

@@ -3,7 +3,7 @@ import pytest
 import soundfile as sf
 from conftest import tone
 
-from zoo.audio.decode import fit_length, load_clips, read_wav
+from zoo.audio.decode import fit_length, load_clips, read_wav, wav_blocks
 from zoo.core.errors import ZooError
 
 
@@ -76,3 +76,14 @@ def test_truncated_wav_is_named_not_read_in_part(tmp_path):
     path.write_bytes(data[:len(data) // 2])
     with pytest.raises(ZooError, match=r"cut.wav: truncated wav \(its header declares 8000 bytes of audio"):
         read_wav(path, 8000)
+
+
+def test_wav_blocks_stream_what_read_wav_reads(tmp_path):
+    rng = np.random.default_rng(0)
+    stereo = (0.3 * np.sin(np.arange(3 * 44100) / 20.0)[:, None] * rng.uniform(0.5, 1, (3 * 44100, 2)))
+    sf.write(tmp_path / "a.wav", stereo.astype(np.float32), 44100, subtype="PCM_24")
+    whole = read_wav(tmp_path / "a.wav", 8000)
+    streamed = np.concatenate(list(wav_blocks(tmp_path / "a.wav", 8000, block_seconds=0.7)))
+    assert abs(len(streamed) - len(whole)) <= 1
+    n = min(len(whole), len(streamed))
+    assert np.max(np.abs(streamed[100:n - 100] - whole[100:n - 100])) < 1e-2

@@ -80,13 +80,19 @@ def simulate_channel(audio: np.ndarray, sample_rate: int, rng: np.random.Generat
 
 def batch_augmenter(noise_bank: np.ndarray, shift: int, noise_prob: float,
                     snr_db: tuple[float, float], gain_db: tuple[float, float],
-                    speed: tuple[float, float] = (1.0, 1.0)):
-    """Returns a tf function (audio [B, N] float32, labels) -> augmented (audio, labels).
+                    speed: tuple[float, float] = (1.0, 1.0), cut: float = 0.0, cut_label: int | None = None,
+                    cut_beyond: tuple[int, int] = (0, 0)):
+    """Returns a tf function (audio [B, N] float32, one-hot labels) -> augmented (audio, labels).
 
     Speed perturbation resamples the whole batch by one random factor (tempo
     and pitch together) about the clip's centre; shift is zero-filled (no
     wrap-around); noise segments are cut at random offsets from `noise_bank`
     and scaled to a random SNR against each clip.
+
+    With `cut` > 0, that fraction of the clips not already labelled `cut_label` is
+    moved later until its sound (the last sample above 5 % of the clip's peak) runs
+    `cut_beyond` samples past the clip's end, and relabelled `cut_label`: a causal
+    model learns not to name a word before it has heard all of it.
     """
     import tensorflow as tf
 
@@ -112,6 +118,15 @@ def batch_augmenter(noise_bank: np.ndarray, shift: int, noise_prob: float,
             offsets = tf.random.uniform([b], 0, 2 * shift + 1, tf.int32)
             idx = offsets[:, None] + tf.range(n)[None, :]
             audio = tf.gather(padded, idx, batch_dims=1)
+        if cut > 0 and cut_label is not None:
+            loud = tf.abs(audio) > 0.05 * tf.reduce_max(tf.abs(audio), axis=1, keepdims=True)
+            end = n - tf.argmax(tf.cast(tf.reverse(loud, [1]), tf.int32), axis=1, output_type=tf.int32)
+            move = n - end + tf.random.uniform([b], cut_beyond[0], cut_beyond[1] + 1, tf.int32)
+            chosen = (tf.random.uniform([b]) < cut) & (tf.argmax(labels, axis=1, output_type=tf.int32) != cut_label)
+            move = tf.where(chosen, move, 0)
+            idx = tf.range(n)[None, :] - move[:, None]
+            audio = tf.where(idx >= 0, tf.gather(audio, tf.maximum(idx, 0), batch_dims=1), 0.0)
+            labels = tf.where(chosen[:, None], tf.one_hot(cut_label, tf.shape(labels)[1], dtype=labels.dtype), labels)
         if noise_prob > 0 and noise_bank.shape[0] > 0:
             which = tf.random.uniform([b], 0, tf.shape(bank)[0], tf.int32)
             start = tf.random.uniform([b], 0, tf.shape(bank)[1] - n, tf.int32)

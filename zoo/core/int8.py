@@ -233,6 +233,13 @@ class Int8Graph:
             if layer.activation is keras.activations.relu:
                 y = tf.nn.relu(y)
             return self._act(name, y)
+        if isinstance(layer, keras.layers.BatchNormalization):  # inference: a per-feature affine
+            scale = self._np(layer.gamma) / np.sqrt(self._np(layer.moving_variance) + layer.epsilon) \
+                if layer.scale else 1.0 / np.sqrt(self._np(layer.moving_variance) + layer.epsilon)
+            offset = (self._np(layer.beta) if layer.center else 0.0) - self._np(layer.moving_mean) * scale
+            return self._act(name, x * np.float32(scale) + np.asarray(offset, np.float32))
+        if isinstance(layer, keras.layers.ZeroPadding1D):
+            return tf.pad(x, [[0, 0], list(layer.padding), [0, 0]])
         if isinstance(layer, keras.layers.GlobalAveragePooling1D):
             return self._act(name, tf.reduce_mean(x, 1))
         if isinstance(layer, keras.layers.GlobalMaxPooling1D):

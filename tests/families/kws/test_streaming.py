@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
+import sys
 
+import keras
 import numpy as np
 import pytest
 from tensorflow.lite.tools import flatbuffer_utils
 
+from zoo.core import litert
+from zoo.families.kws.export import export_tflite
 from zoo.families.kws.listen import Detector, DetectorSettings, events_at, score_events
 from zoo.families.kws.longstream import make_stream, spoken_part
 from zoo.families.kws.model import build
 from zoo.families.kws.recipes import recipes
 from zoo.families.kws.stream import LiteStep, StepModel, stream_clip
 from zoo.families.kws.stream_export import export_stream_tflite, stream_meta
+from zoo.families.registry import FAMILIES
 
 TINY = ["--set", "model.units=4", "--set", "train.epochs=2", "--set", "train.batch_size=16",
         "--set", "data.words=('zero', 'one', 'two')"]
@@ -53,6 +59,16 @@ def test_litert_step_hop_by_hop_equals_the_whole_clip(name, cell, quantize, tole
     assert np.max(np.abs(streamed[-1] - whole)) < tolerance
     if quantize == "none":  # every hop, not only the last, matches the TensorFlow step
         assert np.max(np.abs(streamed - stream_clip(StepModel(model), clip))) < 1e-4
+
+
+def test_whole_clip_int8_export_of_a_causal_crnn(tmp_path):
+    """The rebuilt int8 graph knows batch normalisation and left padding too."""
+    recipe, model = _causal("kws_ucrnn_s_tts", conv_filters=4)
+    rng = np.random.default_rng(2)
+    clips = (0.3 * rng.uniform(-1, 1, (6, recipe.data.sample_rate))).astype(np.float32)
+    (tmp_path / "m.tflite").write_bytes(export_tflite(model, recipe, "int8", (clips, None, clips)))
+    got = litert.single_runner(tmp_path / "m.tflite")(clips)
+    assert np.max(np.abs(got - np.asarray(model.predict_on_batch(clips)))) < 0.5
 
 
 def test_step_model_state_tensors_are_named_and_shaped():
@@ -114,9 +130,6 @@ def causal_run(zoo, digit_folder, tmp_path_factory):
 
 
 def test_streaming_export_listen_and_stream_eval_through_the_cli(zoo, causal_run, digit_folder, tmp_path):
-    import subprocess
-    import sys
-
     out, data_root = causal_run
     report = json.loads(zoo("export", out, "--streaming", "--data-root", data_root).stdout)
     assert report["streaming"] and report["max_logit_diff"] < 1e-4 and report["hop_ms"] == 10.0
@@ -152,3 +165,34 @@ def test_listen_refuses_what_cannot_stream(zoo, causal_run, tmp_path):
     assert result.exit_code == 1 and "not a streaming model" in result.stderr
     result = zoo("eval", out, "--stream", tmp_path / "bad.wav", ok=False)
     assert result.exit_code == 1 and "--stream and --events go together" in result.stderr
+
+
+def test_deterministic_training_with_weight_averaging_repeats_itself(digit_folder, tmp_path):
+    """Op determinism is process-wide, so each run is its own process."""
+    weights = []
+    for i in range(2):
+        out = tmp_path / f"run{i}"
+        subprocess.run([sys.executable, "-m", "zoo.cli", "train", "kws_ugru_s_fsdd", "--data", f"fsdd:{digit_folder}",
+                        "--out", str(out), "--data-root", str(tmp_path / "data"), *TINY[:2], *TINY[4:],
+                        "--set", "train.epochs=2", "--set", "train.deterministic=True", "--set", "train.ema=0.9"],
+                       check=True, capture_output=True)
+        weights.append(keras.saving.load_model(out / "model.keras", safe_mode=True, compile=False,
+                                               custom_objects=FAMILIES["kws"].custom_objects()).get_weights())
+    assert all(np.array_equal(a, b) for a, b in zip(*weights))
+
+
+def test_cut_words_run_past_the_clip_end_and_become_silence():
+    import tensorflow as tf
+
+    from zoo.audio.augment import batch_augmenter
+
+    x = np.zeros((3, 8000), np.float32)
+    x[:, 3000:5000] = 0.5
+    augment = batch_augmenter(np.zeros((1, 20000), np.float32), 0, 0.0, (10, 10), (0, 0), cut=1.0, cut_label=0,
+                              cut_beyond=(800, 1600))
+    audio, labels = augment(tf.constant(x), tf.one_hot([1, 2, 0], 3))
+    audio = audio.numpy()
+    assert labels.numpy().argmax(1).tolist() == [0, 0, 0]
+    for row in audio[:2]:  # the word now starts later and is cut by the clip's end
+        assert 6800 <= np.flatnonzero(row)[0] <= 7600 and row[-1] == 0.5
+    assert np.array_equal(audio[2], x[2])  # already silence: untouched

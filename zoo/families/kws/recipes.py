@@ -99,6 +99,9 @@ class KWSData:
         noise_prob: probability of mixing background noise into a clip.
         snr_db: range of signal-to-noise ratios for that noise.
         gain_db: range of random gain.
+        cut_percent: percentage of keyword clips moved later until the word runs 0.1-0.3 s
+            past the clip's end, and labelled `_silence_` (needs that class): a causal model
+            learns to wait for the end of a word before naming it.
     """
 
     source: str = "tts"
@@ -119,6 +122,7 @@ class KWSData:
     noise_prob: float = 0.8
     snr_db: tuple[float, float] = (5.0, 30.0)
     gain_db: tuple[float, float] = (-10.0, 6.0)
+    cut_percent: float = 0.0
 
 
 _ACCENTS = ("en", "en-us", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan",
