@@ -34,8 +34,9 @@ def test_recipe_names_follow_task_arch_size_dataset():
         assert task == recipe.family and dataset
         if task == "caption":  # caption_head_cell_dataset, as the captioning papers name their models
             assert arch == recipe.model.head and size == recipe.model.cell
-        else:
-            assert size in ("s", "m") and arch in ("rnn", "lstm", "gru", "crnn")
+        else:  # a `u` before the architecture marks a causal recipe, one that streams
+            assert size in ("s", "m") and arch.removeprefix("u") in ("rnn", "lstm", "gru", "crnn")
+            assert arch.startswith("u") == bool(getattr(recipe.model, "causal", False))
 
 
 def test_duplicate_name_raises():

@@ -137,6 +137,9 @@ VOICES = tuple(f"{a}+{v}" for v in _VARIANTS for a in _ACCENTS)
 _FSDD = KWSData(source="fsdd", sample_rate=8000, words=DIGITS, silence_percent=0.0,
                 unknown_percent=0.0, speed=(0.85, 1.15), shift_ms=80.0, noise_prob=0.3,
                 snr_db=(10.0, 40.0))
+# Most clips in noise, down to 0 dB over the clip (about 4 dB over the word): the GRU recipes' mean over
+# three seeds went from 98.22 % to 98.89 % of FSDD's test takes (validation 99.22 % to 99.56 %; model card).
+_FSDD_NOISY = dataclasses.replace(_FSDD, noise_prob=0.8, snr_db=(0.0, 30.0))
 _FSDD_TRAIN = TrainConfig(epochs=60, batch_size=32, learning_rate=3e-3, label_smoothing=0.1)
 # Small: one bidirectional layer of 64 over per-clip normalised log-mel, attention pooling.
 _S = KWSModel(cell="gru", units=64, layers=1, bidirectional=True, pooling="attention", dropout=0.25,
@@ -147,32 +150,29 @@ _US = dataclasses.replace(_S, layers=2, bidirectional=False, causal=True, poolin
 
 def recipes() -> list[Recipe]:
     """The family's named recipes (task_arch_size_dataset)."""
-    fsdd_gru = dataclasses.replace(_S, layers=2)  # GRU: one layer 97.7-98.7 %, two 99.0 % (model card)
-    fsdd = Recipe("kws_gru_s_fsdd", NAME, "digits 0-9 on FSDD recordings, GRU", fsdd_gru, _FSDD, _FSDD_TRAIN)
+    fsdd_gru = dataclasses.replace(_S, layers=2)  # GRU: two layers beat one (model card)
+    fsdd = Recipe("kws_gru_s_fsdd", NAME, "digits 0-9 on FSDD recordings, GRU", fsdd_gru, _FSDD_NOISY, _FSDD_TRAIN)
     ttsdigits_data = dataclasses.replace(
         _FSDD, source="tts", tts_voices=VOICES, tts_takes=2, tts_channel_copies=1, noise_prob=0.9,
         snr_db=(0.0, 30.0), shift_ms=150.0)
     sc12 = KWSData(source="speech_commands", sample_rate=16000)
     tts12 = dataclasses.replace(sc12, source="tts", unknown_words=SC_OTHER, tts_voices=VOICES[:96],
                                 tts_takes=1, tts_channel_copies=1)
-    # Streaming recipes add a `_silence_` class (background noise): a detector needs "no keyword". They
-    # listen in noise, so most clips are trained in it, down to 0 dB over the clip (about 4 dB over the word).
+    # Streaming recipes add a `_silence_` class (background noise): a detector needs "no keyword".
     ufsdd = dataclasses.replace(fsdd, name="kws_ugru_s_fsdd", description="digits 0-9 on FSDD, causal GRU (streams)",
-                                model=_US, data=dataclasses.replace(_FSDD, silence_percent=10.0, noise_prob=0.8,
-                                                                    snr_db=(0.0, 30.0)))
+                                model=_US, data=dataclasses.replace(_FSDD_NOISY, silence_percent=10.0))
     uttsdigits = Recipe("kws_ugru_s_ttsdigits", NAME, "digits 0-9 by eSpeak NG, causal GRU (streams); test on FSDD",
                         _US, dataclasses.replace(ttsdigits_data, silence_percent=10.0),
                         TrainConfig(epochs=12, batch_size=64, learning_rate=3e-3, label_smoothing=0.1,
                                     max_seconds=480.0))
     return [
         fsdd,
-        # LSTM: two layers as the GRU. Test accuracy spreads with the seed (model card):
-        # two layers 96.7 % (seed 0) and 98.7 % (seed 2); one layer 97.7-98.3 % over four runs.
+        # LSTM: two layers as the GRU. Test accuracy spreads with the seed (model card).
         dataclasses.replace(fsdd, name="kws_lstm_s_fsdd", description="digits 0-9 on FSDD recordings, LSTM",
-                            model=dataclasses.replace(fsdd_gru, cell="lstm"),
+                            model=dataclasses.replace(fsdd_gru, cell="lstm"), data=_FSDD,
                             train=dataclasses.replace(_FSDD_TRAIN, seed=2)),
         dataclasses.replace(fsdd, name="kws_rnn_s_fsdd", description="digits 0-9 on FSDD recordings, plain RNN",
-                            model=dataclasses.replace(_S, cell="rnn")),
+                            model=dataclasses.replace(_S, cell="rnn"), data=_FSDD),
         Recipe("kws_gru_s_ttsdigits", NAME,
                "digits 0-9 spoken by eSpeak NG only (built-in, offline); test on real FSDD",
                _S, ttsdigits_data, TrainConfig(epochs=12, batch_size=64, learning_rate=3e-3,
