@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import collections
+import itertools
 import dataclasses
 
 import numpy as np
@@ -123,20 +124,26 @@ def hop_probabilities(step_fn, path, sample_rate: int, windows: int = 0, window_
     `window_hops` hops (the model's clip length), their resets staggered by
     `window_hops / K`; each yields when its window is full. So every score comes
     from exactly the kind of input the model was trained on (a clip-long window
-    read from the zero state), K times per clip length. A last partial hop is dropped.
+    read from the zero state), K times per clip length, and the recording is framed by silence
+    (half a clip length before, one after). A last partial hop is dropped.
     """
     hop = step_fn.hop
     count = max(1, windows)
     states = [step_fn.zero_state() for _ in range(count)]
     offsets = [int(round(k * window_hops / count)) for k in range(count)] if windows else [0]
     pending = np.zeros(0, np.float32)
-    done = 0
-    for block in wav_blocks(path, sample_rate):
+    # With windows, the recording is preceded by half a clip length of silence and followed by a
+    # whole one, so that a word at either end (or a file shorter than a clip) is heard in full,
+    # in the middle of some window as in training. Times stay the recording's own.
+    lead = np.zeros(window_hops * hop // 2 // hop * hop if windows else 0, np.float32)
+    flush = np.zeros(window_hops * hop if windows else 0, np.float32)
+    done = -len(lead)
+    for block in itertools.chain([lead], wav_blocks(path, sample_rate), [flush]):
         pending = np.concatenate([pending, block])
         usable = len(pending) // hop * hop
         for start in range(0, usable, hop):
             chunk = pending[None, start:start + hop]
-            index = done // hop
+            index = (done + len(lead)) // hop
             done += hop
             for k in range(count):
                 if not windows:

@@ -167,10 +167,9 @@ def recipes() -> list[Recipe]:
                                     max_seconds=480.0))
     return [
         fsdd,
-        # LSTM: two layers as the GRU. Test accuracy spreads with the seed (model card).
+        # LSTM: two layers and the noise as the GRU; 98.22 % over three seeds, short of the GRU (model card).
         dataclasses.replace(fsdd, name="kws_lstm_s_fsdd", description="digits 0-9 on FSDD recordings, LSTM",
-                            model=dataclasses.replace(fsdd_gru, cell="lstm"), data=_FSDD,
-                            train=dataclasses.replace(_FSDD_TRAIN, seed=2)),
+                            model=dataclasses.replace(fsdd_gru, cell="lstm")),
         dataclasses.replace(fsdd, name="kws_rnn_s_fsdd", description="digits 0-9 on FSDD recordings, plain RNN",
                             model=dataclasses.replace(_S, cell="rnn"), data=_FSDD),
         Recipe("kws_gru_s_ttsdigits", NAME,
