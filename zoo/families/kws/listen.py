@@ -23,8 +23,8 @@ Example:
 from __future__ import annotations
 
 import collections
-import itertools
 import dataclasses
+import itertools
 
 import numpy as np
 
