@@ -57,11 +57,14 @@ class StepModel:
         prime: samples of `audio_buffer` (a clip's first `prime` samples start it).
         state_shapes: name -> shape of each state tensor, batch 1, in signature order.
         sample_rate: the model's input rate.
+        plan: the step's layers in order, as (kind, layer, state name or None); kinds are
+            `front`, `frame` (per-frame, batch normalisation), `conv`, `recurrent` (a `Stack`)
+            and `dense`. `stream_int8.Int8Step` rebuilds the same plan with quantization.
     """
 
     def __init__(self, model):
         self.model = model
-        self._plan, self.state_shapes = [], {}
+        self.plan, self.state_shapes = [], {}
         front, pad, stride = None, 0, 1
         for layer in model.layers:
             if isinstance(layer, (keras.layers.InputLayer, keras.layers.Dropout, TrainingOnly)):
@@ -71,7 +74,7 @@ class StepModel:
                     raise ZooError(f"layer {layer.name}: a front end with per-clip normalisation cannot stream")
                 front = layer
                 self.state_shapes["audio_buffer"] = (1, layer.fft_length - layer.frame_step)
-                self._plan.append(("front", layer, "audio_buffer"))
+                self.plan.append(("front", layer, "audio_buffer"))
             elif isinstance(layer, keras.layers.ZeroPadding1D):
                 left, right = layer.padding
                 if right:
@@ -83,11 +86,11 @@ class StepModel:
                 width = layer.input.shape[-1]
                 name = f"{layer.name}_buffer"
                 self.state_shapes[name] = (1, pad, width)
-                self._plan.append(("conv", layer, name))
+                self.plan.append(("conv", layer, name))
                 stride *= layer.strides[0]
                 pad = 0
             elif isinstance(layer, keras.layers.BatchNormalization):
-                self._plan.append(("frame", layer, None))
+                self.plan.append(("frame", layer, None))
             elif isinstance(layer, keras.layers.RNN):
                 (sub, reverse), = directions(layer)
                 if reverse:
@@ -95,11 +98,11 @@ class StepModel:
                 stack = Stack([layer])
                 name = f"{layer.name}_state"
                 self.state_shapes[name] = (1, stack.state_size)
-                self._plan.append(("recurrent", stack, name))
+                self.plan.append(("recurrent", stack, name))
             elif isinstance(layer, keras.layers.Bidirectional):
                 raise ZooError(f"layer {layer.name}: a bidirectional layer reads the whole clip and cannot stream")
             elif isinstance(layer, keras.layers.Dense):
-                self._plan.append(("dense", layer, None))
+                self.plan.append(("dense", layer, None))
             else:
                 raise ZooError(f"layer {layer.name} ({type(layer).__name__}) has no streaming form")
         if front is None:
@@ -122,7 +125,7 @@ class StepModel:
 
     def _step(self, audio, state):
         new, x = {}, audio
-        for kind, layer, name in self._plan:
+        for kind, layer, name in self.plan:
             if kind == "front":
                 window = tf.concat([state[name], x], axis=1)
                 new[name] = window[:, -self.state_shapes[name][1]:]

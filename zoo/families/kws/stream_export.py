@@ -19,6 +19,7 @@ from zoo.core import litert
 from zoo.core.errors import ZooError
 from zoo.core.recipe import Recipe
 from zoo.families.kws.export import export_meta
+from zoo.families.kws.predict import KeywordModel, logits_function
 from zoo.families.kws.stream import LiteStep, StepModel, save_step, stream_clip
 from zoo.families.kws.stream_int8 import Int8Step
 
@@ -124,8 +125,6 @@ def check_stream(model, recipe: Recipe, path: Path, meta: dict, clips, count: in
 def inference(run, can_stream: bool):
     """The `KeywordModel` for a loaded model (`zoo.core.load.Loaded`): a streaming export scores whole
     clips by streaming them; a causal run converts itself to a LiteRT step the first time it listens."""
-    from zoo.families.kws.predict import KeywordModel, logits_function
-
     if run.meta.get("streaming"):
         step = step_runner(run.path, run.meta)
         return KeywordModel(lambda batch: np.stack([stream_clip(step, clip)[-1] for clip in batch]),

@@ -54,7 +54,7 @@ class Int8Step:
         self.hop, self.prime = step.hop, step.prime
         # Weights as NumPy constants, read eagerly once (variables have no value while tracing).
         self.consts = {}
-        for kind, layer, _ in step._plan:
+        for kind, layer, _ in step.plan:
             if kind == "frame":
                 self.consts[id(layer)] = _affine(layer)
             elif kind in ("conv", "dense"):
@@ -63,7 +63,7 @@ class Int8Step:
     def fn(self, audio, *states):
         """The step in TF ops at the graph's current mode: (audio, *states) -> {"logits", *states}."""
         g, state, new, x = self.graph, dict(zip(self.names, states)), {}, audio
-        for kind, layer, name in self.step._plan:
+        for kind, layer, name in self.step.plan:
             if kind == "front":
                 window = tf.concat([state[name], x], axis=1)
                 new[name] = window[:, -self.step.state_shapes[name][1]:]
