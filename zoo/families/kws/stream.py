@@ -123,19 +123,19 @@ class StepModel:
         """The start state: zeros of every state tensor."""
         return {name: np.zeros(shape, np.float32) for name, shape in self.state_shapes.items()}
 
+    def buffer(self, name: str, state, x):
+        """(the buffered past and the new input as one window, the buffer's next value: the window's tail)."""
+        window = tf.concat([state[name], x], axis=1)
+        return window, window[:, window.shape[1] - self.state_shapes[name][1]:]
+
     def _step(self, audio, state):
         new, x = {}, audio
         for kind, layer, name in self.plan:
-            if kind == "front":
-                window = tf.concat([state[name], x], axis=1)
-                new[name] = window[:, -self.state_shapes[name][1]:]
-                x = layer(window)  # [1, new frames, features]
+            if kind in ("front", "conv"):  # samples [1, n] or frames [1, n, features]
+                window, new[name] = self.buffer(name, state, x)
+                x = layer(window)
             elif kind == "frame":
                 x = layer(x, training=False)
-            elif kind == "conv":
-                window = tf.concat([state[name], x], axis=1)
-                new[name] = window[:, window.shape[1] - self.state_shapes[name][1]:]
-                x = layer(window)
             elif kind == "recurrent":
                 h, outputs = state[name], []
                 for t in range(x.shape[1]):

@@ -65,15 +65,13 @@ class Int8Step:
         g, state, new, x = self.graph, dict(zip(self.names, states)), {}, audio
         for kind, layer, name in self.step.plan:
             if kind == "front":
-                window = tf.concat([state[name], x], axis=1)
-                new[name] = window[:, -self.step.state_shapes[name][1]:]
+                window, new[name] = self.step.buffer(name, state, x)
                 x = layer(window)
             elif kind == "frame":
                 scale, offset = self.consts[id(layer)]
                 x = g.act(layer.name, x * scale + offset)
             elif kind == "conv":
-                window = tf.concat([state[name], x], axis=1)
-                new[name] = window[:, window.shape[1] - self.step.state_shapes[name][1]:]
+                window, new[name] = self.step.buffer(name, state, x)
                 kernel, bias = self.consts[id(layer)]
                 y = tf.nn.conv1d(window, g.weight(kernel), stride=layer.strides[0], padding="VALID") + bias
                 x = g.act(layer.name, tf.nn.relu(y))
