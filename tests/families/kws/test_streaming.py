@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 from tensorflow.lite.tools import flatbuffer_utils
 
+from zoo.audio.decode import read_wav, write_wav
 from zoo.core import litert
 from zoo.families.kws.export import export_tflite
-from zoo.families.kws.listen import Detector, DetectorSettings, events_at, score_events
+from zoo.families.kws.listen import Detector, DetectorSettings, events_at, hop_probabilities, score_events
 from zoo.families.kws.longstream import make_stream, spoken_part
 from zoo.families.kws.model import build
 from zoo.families.kws.recipes import recipes
-from zoo.families.kws.stream import LiteStep, StepModel, stream_clip
+from zoo.families.kws.stream import LiteStep, StepModel, run_step, stream_clip
 from zoo.families.kws.stream_export import export_stream_tflite, stream_meta
 from zoo.families.registry import FAMILIES
 
@@ -59,6 +60,45 @@ def test_litert_step_hop_by_hop_equals_the_whole_clip(name, cell, quantize, tole
     assert np.max(np.abs(streamed[-1] - whole)) < tolerance
     if quantize == "none":  # every hop, not only the last, matches the TensorFlow step
         assert np.max(np.abs(streamed - stream_clip(StepModel(model), clip))) < 1e-4
+
+
+class _Recorder:
+    """A real step function that remembers the state it was given at each call."""
+
+    def __init__(self, step):
+        self.step, self.hop, self.prime, self.running = step, step.hop, step.prime, step.running
+        self.states = []
+
+    def zero_state(self):
+        return self.step.zero_state()
+
+    def __call__(self, chunk, state):
+        self.states.append({k: np.array(v) for k, v in state.items()})
+        return run_step(self.step, chunk, state)
+
+
+def test_listener_windows_restart_the_model_but_not_the_signal(tmp_path):
+    """At each window's reset the recurrent state is zeros, while the audio buffer runs on: every
+    call's audio buffer holds the real samples just before its hop."""
+    recipe, model = _causal("kws_ugru_s_fsdd")
+    step = _Recorder(StepModel(model))
+    assert step.running == ["audio_buffer"]
+    rate, window_hops = recipe.data.sample_rate, 6
+    write_wav(tmp_path / "a.wav", np.random.default_rng(0).uniform(-0.5, 0.5, rate // 4), rate)
+    list(hop_probabilities(step, tmp_path / "a.wav", rate, windows=2, window_hops=window_hops))
+    heard = np.concatenate([np.zeros(window_hops * step.hop // 2, np.float32), read_wav(tmp_path / "a.wav", rate),
+                            np.zeros(window_hops * step.hop, np.float32)])  # the listener's lead and flush
+    offsets = (0, window_hops // 2)  # window 1 starts half a window after window 0; per hop, 0 runs first
+    calls = [(k, w) for k in range(len(heard) // step.hop) for w in (0, 1) if k >= offsets[w]]
+    assert len(calls) == len(step.states)
+    for (k, w), state in zip(calls, step.states):
+        want = heard[max(0, k * step.hop - step.prime):k * step.hop]
+        np.testing.assert_allclose(state["audio_buffer"][0, step.prime - len(want):], want, atol=1e-6)
+        age = k - offsets[w]
+        if age >= window_hops and age % window_hops == 0:  # a restart: the model afresh, the signal's state not
+            assert not np.any(state["gru1_state"])
+        elif age % window_hops:
+            assert np.any(state["gru1_state"])
 
 
 def test_whole_clip_int8_export_of_a_causal_crnn(tmp_path):

@@ -56,6 +56,8 @@ class StepModel:
         hop: new samples per step.
         prime: samples of `audio_buffer` (a clip's first `prime` samples start it).
         state_shapes: name -> shape of each state tensor, batch 1, in signature order.
+        running: the states that follow the signal rather than a clip's content (the audio
+            buffer): a listener that restarts a window keeps them.
         sample_rate: the model's input rate.
         plan: the step's layers in order, as (kind, layer, state name or None); kinds are
             `front`, `frame` (per-frame, batch normalisation), `conv`, `recurrent` (a `Stack`)
@@ -74,6 +76,7 @@ class StepModel:
                     raise ZooError(f"layer {layer.name}: a front end with per-clip normalisation cannot stream")
                 front = layer
                 self.state_shapes["audio_buffer"] = (1, layer.fft_length - layer.frame_step)
+                self.running = ["audio_buffer"]
                 self.plan.append(("front", layer, "audio_buffer"))
             elif isinstance(layer, keras.layers.ZeroPadding1D):
                 left, right = layer.padding
@@ -203,6 +206,7 @@ class LiteStep:
 
         self.hop, self.prime = int(meta["hop"]), int(meta["prime"])
         self.state_shapes = {k: tuple(v) for k, v in meta["state_shapes"].items()}
+        self.running = list(meta.get("running_states", ["audio_buffer"]))
         self.interpreter = litert.open_interpreter(path)
         self.interpreter.allocate_tensors()
         runner = self.interpreter.get_signature_runner()

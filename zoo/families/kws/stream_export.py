@@ -32,6 +32,7 @@ def stream_meta(model, recipe: Recipe, labels) -> dict:
     meta.update(
         streaming=True, hop=step.hop, prime=step.prime,
         state_shapes={name: list(shape) for name, shape in step.state_shapes.items()},
+        running_states=step.running,
         input=f"audio float32 [1, {step.hop}] ({1000 * step.hop / rate:g} ms at {rate} Hz, in [-1, 1]) "
               f"and the state tensors {', '.join(step.state_shapes)} (zeros to start)",
         output="logits over labels after this hop, and every state tensor for the next call")
@@ -63,6 +64,7 @@ class SavedModelStep:
         self.fn = serving_signature(path)
         self.hop, self.prime = int(meta["hop"]), int(meta["prime"])
         self.state_shapes = {k: tuple(v) for k, v in meta["state_shapes"].items()}
+        self.running = list(meta.get("running_states", ["audio_buffer"]))
 
     def zero_state(self) -> dict:
         return {name: np.zeros(shape, np.float32) for name, shape in self.state_shapes.items()}

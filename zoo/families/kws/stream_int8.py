@@ -51,7 +51,7 @@ class Int8Step:
         self.step = step
         self.graph = Int8Graph(step.model, float_layers=())
         self.names = list(step.state_shapes)
-        self.hop, self.prime = step.hop, step.prime
+        self.hop, self.prime, self.running = step.hop, step.prime, step.running
         # Weights as NumPy constants, read eagerly once (variables have no value while tracing).
         self.consts = {}
         for kind, layer, _ in step.plan:
