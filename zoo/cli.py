@@ -116,9 +116,9 @@ def train(recipe, data, out, overrides, resume, data_root):
 @click.option("--stream", "recording", type=click.Path(path_type=Path),
               help="A long recording to detect keywords in (streaming runs); needs --events.")
 @click.option("--events", type=click.Path(path_type=Path), help="The recording's true events (JSON).")
-@click.option("--threshold", type=click.FloatRange(0.0, 1.0), help="Detection threshold for --stream.")
-@click.option("--windows", default=8, show_default=True, type=click.IntRange(min=0),
-              help="For --stream: as `zoo listen --windows`.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0),
+              help="Detection threshold for --stream.  [default: as zoo listen]")
+@click.option("--windows", type=click.IntRange(min=0), help="For --stream: as `zoo listen --windows`.")
 @handle_errors
 def eval_cmd(run, data, split, beam, data_root, recording, events, threshold, windows):
     """Evaluate a trained RUN directory; writes eval_*.json (and plots) into it.
@@ -167,22 +167,23 @@ def predict(model, files, top_k, as_json):
 @main.command()
 @click.argument("model", type=click.Path(path_type=Path))
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--threshold", default=0.8, show_default=True, type=click.FloatRange(0.0, 1.0),
-              help="Smoothed probability a keyword must exceed.")
-@click.option("--window", default=0.75, show_default=True, type=click.FloatRange(min=0.0),
-              help="Posterior smoothing window, seconds.")
-@click.option("--suppress", default=1.0, show_default=True, type=click.FloatRange(min=0.0),
-              help="Seconds before the same keyword is reported again.")
-@click.option("--windows", default=8, show_default=True, type=click.IntRange(min=0),
-              help="0: one state runs through the recording; K: K staggered states, each reset every clip length.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0),
+              help="Smoothed probability a keyword must exceed.  [default: 0.7]")
+@click.option("--window", type=click.FloatRange(min=0.0), help="Posterior smoothing window, seconds.  [default: 0.75]")
+@click.option("--suppress", type=click.FloatRange(min=0.0),
+              help="Seconds before the same keyword is reported again.  [default: 1.0]")
+@click.option("--windows", type=click.IntRange(min=0),
+              help="0: one state runs through the recording; K: K staggered states, each reset every clip length.  "
+                   "[default: 8]")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per event.")
 @handle_errors
 def listen(model, files, threshold, window, suppress, windows, as_json):
     """Detect keywords in wav FILES of any length with a streaming MODEL (a causal run directory or a
-    `zoo export --streaming` file): one line per event, time in seconds."""
+    `zoo export --streaming` file): one line per event, time in seconds. Unset options take the
+    family's detector settings (the defaults shown)."""
     spotter = api().load(model, verb="listen")
-    _print_results(spotter.listen(files, threshold=threshold, window_seconds=window, suppress_seconds=suppress,
-                                  windows=windows), as_json,
+    given = {"threshold": threshold, "window_seconds": window, "suppress_seconds": suppress, "windows": windows}
+    _print_results(spotter.listen(files, **{k: v for k, v in given.items() if v is not None}), as_json,
                    lambda r: f"{r['file']}: {r['time']:9.2f} s  {r['keyword']}  {r['score']:.3f}")
 
 
