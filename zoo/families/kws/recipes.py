@@ -158,9 +158,13 @@ def recipes() -> list[Recipe]:
     sc12 = KWSData(source="speech_commands", sample_rate=16000)
     tts12 = dataclasses.replace(sc12, source="tts", unknown_words=SC_OTHER, tts_voices=VOICES[:96],
                                 tts_takes=1, tts_channel_copies=1)
-    # Streaming recipes add a `_silence_` class (background noise): a detector needs "no keyword".
+    # Streaming recipes add a `_silence_` class (background noise): a detector needs "no keyword". They hear
+    # words among minutes of noise, so the GRU trains with 90 % of clips in noise at -5 to 20 dB over the clip:
+    # validation-stream recall at 2 false alarms per hour 89.0 % over three seeds (the earlier noise, seed 0:
+    # 73.7 %; model card).
     ufsdd = dataclasses.replace(fsdd, name="kws_ugru_s_fsdd", description="digits 0-9 on FSDD, causal GRU (streams)",
-                                model=_US, data=dataclasses.replace(_FSDD_NOISY, silence_percent=10.0))
+                                model=_US, data=dataclasses.replace(_FSDD_NOISY, silence_percent=10.0, noise_prob=0.9,
+                                                                    snr_db=(-5.0, 20.0)))
     uttsdigits = Recipe("kws_ugru_s_ttsdigits", NAME, "digits 0-9 by eSpeak NG, causal GRU (streams); test on FSDD",
                         _US, dataclasses.replace(ttsdigits_data, silence_percent=10.0),
                         TrainConfig(epochs=12, batch_size=64, learning_rate=3e-3, label_smoothing=0.1,
@@ -185,8 +189,10 @@ def recipes() -> list[Recipe]:
                dataclasses.replace(_S, units=128, conv_filters=64), sc12,
                TrainConfig(epochs=30, batch_size=128, learning_rate=2e-3, label_smoothing=0.1)),
         ufsdd,
+        # The causal LSTM keeps the earlier noise: the GRU's new one did not raise its validation-stream recall.
         dataclasses.replace(ufsdd, name="kws_ulstm_s_fsdd", description="digits 0-9 on FSDD, causal LSTM (streams)",
-                            model=dataclasses.replace(_US, cell="lstm")),
+                            model=dataclasses.replace(_US, cell="lstm"),
+                            data=dataclasses.replace(_FSDD_NOISY, silence_percent=10.0)),
         uttsdigits,
         Recipe("kws_ucrnn_s_tts", NAME, "12-class Speech Commands task by eSpeak NG, causal conv + GRU (streams)",
                dataclasses.replace(_US, conv_filters=32), tts12,
