@@ -62,6 +62,29 @@ def test_litert_step_hop_by_hop_equals_the_whole_clip(name, cell, quantize, tole
         assert np.max(np.abs(streamed - stream_clip(StepModel(model), clip))) < 1e-4
 
 
+def test_int8_lstm_step_keeps_a_cell_state_beyond_one(tmp_path):
+    """A trained LSTM's cell state leaves [-1, 1]; the int8 step must not clip it to h's range."""
+    recipe, model = _causal("kws_ulstm_s_fsdd", cell="lstm", layers=1)
+    lstm = model.get_layer("lstm1")
+    bias = np.asarray(lstm.cell.bias).copy()
+    bias[:2 * 4] += 4.0  # input and forget gates open: c adds up g frame after frame
+    bias[2 * 4:3 * 4] += 1.0
+    lstm.cell.bias.assign(bias)
+    rate = recipe.data.sample_rate
+    rng = np.random.default_rng(3)
+    calibration = (0.3 * rng.uniform(-1, 1, (4, rate))).astype(np.float32)
+    (tmp_path / "s.tflite").write_bytes(export_stream_tflite(model, "int8", calibration))
+    step = LiteStep(tmp_path / "s.tflite", stream_meta(model, recipe, ["_silence_", "yes", "no"]))
+    assert step.state_shapes["lstm1_state"] == step.state_shapes["lstm1_cell"] == (1, 4)
+    clip = calibration[0]
+    state = step.zero_state()
+    state["audio_buffer"] = clip[None, :step.prime]
+    for k in range((len(clip) - step.prime) // step.hop):
+        logits, state = step(clip[None, step.prime + k * step.hop:step.prime + (k + 1) * step.hop], state)
+    assert np.abs(state["lstm1_cell"]).max() > 5.0
+    assert np.max(np.abs(logits[0] - np.asarray(model.predict_on_batch(clip[None]))[0])) < 0.5
+
+
 class _Recorder:
     """A real step function that remembers the state it was given at each call."""
 

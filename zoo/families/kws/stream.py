@@ -9,7 +9,7 @@ trained layers themselves (shared weights):
   and turns them and the new hop into `hop / frame_step` new feature frames;
 - batch normalisation is a fixed affine at inference;
 - each convolution keeps the frames its left padding stood for (`conv1_buffer`, ...);
-- each recurrent layer keeps its state (`gru1_state`: h, and c after h for an LSTM);
+- each recurrent layer keeps its state (`gru1_state`: h; an LSTM also its cell, `lstm1_cell`);
 - the classifier reads the last layer's newest output.
 
 A hop is `frame_step` samples, times the convolution's stride in a CRNN (10 ms,
@@ -59,7 +59,8 @@ class StepModel:
         running: the states that follow the signal rather than a clip's content (the audio
             buffer): a listener that restarts a window keeps them.
         sample_rate: the model's input rate.
-        plan: the step's layers in order, as (kind, layer, state name or None); kinds are
+        plan: the step's layers in order, as (kind, layer, state name, or the names of a recurrent
+            layer's h and c, or None); kinds are
             `front`, `frame` (per-frame, batch normalisation), `conv`, `recurrent` (a `Stack`)
             and `dense`. `stream_int8.Int8Step` rebuilds the same plan with quantization.
     """
@@ -98,10 +99,12 @@ class StepModel:
                 (sub, reverse), = directions(layer)
                 if reverse:
                     raise ZooError(f"layer {layer.name}: a backward layer cannot stream")
+                # h and an LSTM's c in tensors of their own: in one tensor, int8 gives both h's scale
+                # and clips c to [-1, 1].
                 stack = Stack([layer])
-                name = f"{layer.name}_state"
-                self.state_shapes[name] = (1, stack.state_size)
-                self.plan.append(("recurrent", stack, name))
+                names = tuple(f"{layer.name}_{'cell' if part == 'c' else 'state'}" for _, part, _ in stack.layout)
+                self.state_shapes.update({n: (1, width) for n, (_, _, width) in zip(names, stack.layout)})
+                self.plan.append(("recurrent", stack, names))
             elif isinstance(layer, keras.layers.Bidirectional):
                 raise ZooError(f"layer {layer.name}: a bidirectional layer reads the whole clip and cannot stream")
             elif isinstance(layer, keras.layers.Dense):
@@ -139,12 +142,12 @@ class StepModel:
                 x = layer(window)
             elif kind == "frame":
                 x = layer(x, training=False)
-            elif kind == "recurrent":
-                h, outputs = state[name], []
+            elif kind == "recurrent":  # the Stack steps one packed state: (h) or (h, c)
+                h, outputs = tf.concat([state[n] for n in name], axis=-1), []
                 for t in range(x.shape[1]):
                     y, h = layer.step(x[:, t], h)
                     outputs.append(y)
-                new[name] = h
+                new.update(zip(name, tf.split(h, [self.state_shapes[n][1] for n in name], axis=-1)))
                 x = tf.stack(outputs, axis=1)
             else:  # dense: the classifier reads the newest output
                 x = layer(x[:, -1] if len(x.shape) == 3 else x)

@@ -76,16 +76,17 @@ class Int8Step:
                 y = tf.nn.conv1d(window, g.weight(kernel), stride=layer.strides[0], padding="VALID") + bias
                 x = g.act(layer.name, tf.nn.relu(y))
             elif kind == "recurrent":
-                x, new[name] = self._recurrent(layer.cells[0], name, x, state[name])
+                x, parts = self._recurrent(layer.cells[0], name[0], x, [state[n] for n in name])
+                new.update(zip(name, parts))
             else:
                 x = g.dense(layer.name, x[:, -1] if len(x.shape) == 3 else x, *self.consts[id(layer)])
         return {"logits": x, **new}
 
-    def _recurrent(self, cell, name, x, packed):
+    def _recurrent(self, cell, name, x, parts):
+        """A recurrent layer over this step's frames from its state parts (h) or (h, c); (outputs, new parts).
+        An LSTM's c stays float."""
         g = self.graph
         w = g.cell(cell)
-        units = cell.units
-        parts = [packed] if packed.shape[-1] == units else [packed[:, :units], packed[:, units:]]
         state = (g.act(f"{name}/h", parts[0]), *parts[1:])
         u = g.weight(w["recurrent_kernel"])
         outputs = []
@@ -93,7 +94,7 @@ class Int8Step:
             xw = g.dense(f"{name}/xw", x[:, t], w["kernel"], w["bias"])
             state = textbook_step(w["kind"], xw, state, u, w["recurrent_bias"], g.hooks(name), w["reset_after"])
             outputs.append(state[0])
-        return tf.stack(outputs, axis=1), tf.concat(state, axis=-1) if len(state) > 1 else state[0]
+        return tf.stack(outputs, axis=1), state
 
     # The step-function contract (`stream_clip`, `LiteStep`), run eagerly at the current mode.
 
