@@ -46,7 +46,23 @@ from zoo.nn.layers import TrainingOnly
 from zoo.nn.recurrent import Stack, directions
 
 
-class StepModel:
+class StepContract:
+    """What every step function has (`StepModel`, `LiteStep`, a SavedModel step): `hop`, `prime`,
+    `state_shapes`, `running`, zeros as the start state, and a call (audio [1, hop], state) ->
+    (logits, new state)."""
+
+    def read_sidecar(self, meta: dict) -> None:
+        """Takes the contract from an export's sidecar (`stream_meta`)."""
+        self.hop, self.prime = int(meta["hop"]), int(meta["prime"])
+        self.state_shapes = {k: tuple(v) for k, v in meta["state_shapes"].items()}
+        self.running = list(meta.get("running_states", ["audio_buffer"]))
+
+    def zero_state(self) -> dict:
+        """The start state: zeros of every state tensor."""
+        return {name: np.zeros(shape, np.float32) for name, shape in self.state_shapes.items()}
+
+
+class StepModel(StepContract):
     """One streaming step of a trained causal keyword model (see the module docstring).
 
     Args:
@@ -125,10 +141,6 @@ class StepModel:
         logits, new = self._step(audio, dict(zip(self.state_shapes, states)))
         return {"logits": logits, **new}
 
-    def zero_state(self) -> dict:
-        """The start state: zeros of every state tensor."""
-        return {name: np.zeros(shape, np.float32) for name, shape in self.state_shapes.items()}
-
     def buffer(self, name: str, state, x):
         """(the buffered past and the new input as one window, the buffer's next value: the window's tail)."""
         window = tf.concat([state[name], x], axis=1)
@@ -196,7 +208,7 @@ def save_step(step: StepModel, path) -> None:
     archive.write_out(str(path), verbose=False)
 
 
-class LiteStep:
+class LiteStep(StepContract):
     """A streaming LiteRT step file as a step function, on one thread.
 
     Args:
@@ -207,9 +219,7 @@ class LiteStep:
     def __init__(self, path, meta: dict):
         from zoo.core import litert
 
-        self.hop, self.prime = int(meta["hop"]), int(meta["prime"])
-        self.state_shapes = {k: tuple(v) for k, v in meta["state_shapes"].items()}
-        self.running = list(meta.get("running_states", ["audio_buffer"]))
+        self.read_sidecar(meta)
         self.interpreter = litert.open_interpreter(path)
         self.interpreter.allocate_tensors()
         runner = self.interpreter.get_signature_runner()
@@ -222,9 +232,6 @@ class LiteStep:
         self._inputs = {name: d["index"] for name, d in details.items()}
         self._outputs = {name: d["index"] for name, d in runner.get_output_details().items()}
         del runner  # it holds views of the interpreter's buffers, which forbid invoke()
-
-    def zero_state(self) -> dict:
-        return {name: np.zeros(shape, np.float32) for name, shape in self.state_shapes.items()}
 
     def __call__(self, chunk, state):
         interp = self.interpreter

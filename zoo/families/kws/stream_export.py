@@ -20,7 +20,7 @@ from zoo.core.errors import ZooError
 from zoo.core.recipe import Recipe
 from zoo.families.kws.export import export_meta
 from zoo.families.kws.predict import KeywordModel, logits_function
-from zoo.families.kws.stream import LiteStep, StepModel, save_step, stream_clip
+from zoo.families.kws.stream import LiteStep, StepContract, StepModel, save_step, stream_clip
 from zoo.families.kws.stream_int8 import Int8Step
 
 
@@ -55,19 +55,14 @@ def export_stream_tflite(model, quantize: str, calibration=None, clips: int = 40
     return litert.convert_written(int8.save, "int8")
 
 
-class SavedModelStep:
+class SavedModelStep(StepContract):
     """A streaming SavedModel's `serving_default` as a step function (the contract of `LiteStep`)."""
 
     def __init__(self, path: Path, meta: dict):
         from zoo.core.load import serving_signature
 
         self.fn = serving_signature(path)
-        self.hop, self.prime = int(meta["hop"]), int(meta["prime"])
-        self.state_shapes = {k: tuple(v) for k, v in meta["state_shapes"].items()}
-        self.running = list(meta.get("running_states", ["audio_buffer"]))
-
-    def zero_state(self) -> dict:
-        return {name: np.zeros(shape, np.float32) for name, shape in self.state_shapes.items()}
+        self.read_sidecar(meta)
 
     def __call__(self, chunk, state):
         out = self.fn(audio=tf.constant(chunk), **{k: tf.constant(v) for k, v in state.items()})
