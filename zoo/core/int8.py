@@ -55,6 +55,14 @@ class _QuantHooks(Hooks):
         return self.graph._fixed(x, lo, hi)
 
 
+def batchnorm_affine(layer, value=np.asarray) -> tuple[np.ndarray, np.ndarray]:
+    """A BatchNormalization layer at inference as float32 (scale, offset); `value` reads a variable."""
+    gamma = value(layer.gamma) if layer.scale else 1.0
+    beta = value(layer.beta) if layer.center else 0.0
+    scale = gamma / np.sqrt(value(layer.moving_variance) + layer.epsilon)
+    return np.asarray(scale, np.float32), np.asarray(beta - value(layer.moving_mean) * scale, np.float32)
+
+
 class Int8Graph:
     """A Keras layer chain re-expressed in TF ops, with calibrated fake quantization.
 
@@ -234,10 +242,8 @@ class Int8Graph:
                 y = tf.nn.relu(y)
             return self._act(name, y)
         if isinstance(layer, keras.layers.BatchNormalization):  # inference: a per-feature affine
-            scale = self._np(layer.gamma) / np.sqrt(self._np(layer.moving_variance) + layer.epsilon) \
-                if layer.scale else 1.0 / np.sqrt(self._np(layer.moving_variance) + layer.epsilon)
-            offset = (self._np(layer.beta) if layer.center else 0.0) - self._np(layer.moving_mean) * scale
-            return self._act(name, x * np.float32(scale) + np.asarray(offset, np.float32))
+            scale, offset = batchnorm_affine(layer, self._np)
+            return self._act(name, x * scale + offset)
         if isinstance(layer, keras.layers.ZeroPadding1D):
             return tf.pad(x, [[0, 0], list(layer.padding), [0, 0]])
         if isinstance(layer, keras.layers.GlobalAveragePooling1D):

@@ -12,7 +12,7 @@ Example:
     >>> import dataclasses, numpy as np
     >>> from zoo.families.kws.recipes import recipes
     >>> from zoo.families.kws.model import build
-    >>> from zoo.families.kws.stream import StepModel, stream_clip
+    >>> from zoo.families.kws.stream import StepContract, StepModel, stream_clip
     >>> recipe = next(r for r in recipes() if r.name == "kws_ugru_s_fsdd")
     >>> recipe = dataclasses.replace(recipe, model=dataclasses.replace(recipe.model, units=4, layers=1))
     >>> step = Int8Step(StepModel(build(recipe, labels=list("ab"))))
@@ -27,20 +27,12 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from zoo.core.int8 import Int8Graph
-from zoo.families.kws.stream import StepModel, stream_clip
+from zoo.core.int8 import Int8Graph, batchnorm_affine
+from zoo.families.kws.stream import StepContract, StepModel, stream_clip
 from zoo.nn.recurrent import textbook_step
 
 
-def _affine(bn) -> tuple[np.ndarray, np.ndarray]:
-    """Batch normalisation at inference as scale and offset constants."""
-    gamma = np.asarray(bn.gamma) if bn.scale else 1.0
-    beta = np.asarray(bn.beta) if bn.center else 0.0
-    scale = gamma / np.sqrt(np.asarray(bn.moving_variance) + bn.epsilon)
-    return scale.astype(np.float32), (beta - np.asarray(bn.moving_mean) * scale).astype(np.float32)
-
-
-class Int8Step:
+class Int8Step(StepContract):
     """A `StepModel` with calibrated fake quantization (see the module docstring).
 
     Args:
@@ -50,19 +42,18 @@ class Int8Step:
     def __init__(self, step: StepModel):
         self.step = step
         self.graph = Int8Graph(step.model, float_layers=())
-        self.names = list(step.state_shapes)
-        self.hop, self.prime, self.running = step.hop, step.prime, step.running
+        self.hop, self.prime, self.running, self.state_shapes = step.hop, step.prime, step.running, step.state_shapes
         # Weights as NumPy constants, read eagerly once (variables have no value while tracing).
         self.consts = {}
         for kind, layer, _ in step.plan:
             if kind == "frame":
-                self.consts[id(layer)] = _affine(layer)
+                self.consts[id(layer)] = batchnorm_affine(layer)
             elif kind in ("conv", "dense"):
                 self.consts[id(layer)] = (np.asarray(layer.kernel, np.float32), np.asarray(layer.bias, np.float32))
 
     def fn(self, audio, *states):
         """The step in TF ops at the graph's current mode: (audio, *states) -> {"logits", *states}."""
-        g, state, new, x = self.graph, dict(zip(self.names, states)), {}, audio
+        g, state, new, x = self.graph, dict(zip(self.state_shapes, states)), {}, audio
         for kind, layer, name in self.step.plan:
             if kind == "front":
                 window, new[name] = self.step.buffer(name, state, x)
@@ -98,11 +89,8 @@ class Int8Step:
 
     # The step-function contract (`stream_clip`, `LiteStep`), run eagerly at the current mode.
 
-    def zero_state(self) -> dict:
-        return self.step.zero_state()
-
     def __call__(self, chunk, state):
-        out = self.fn(tf.constant(chunk), *[tf.constant(state[n]) for n in self.names])
+        out = self.fn(tf.constant(chunk), *[tf.constant(state[n]) for n in self.state_shapes])
         out = {k: np.asarray(v) for k, v in out.items()}
         return out.pop("logits"), out
 
