@@ -46,6 +46,8 @@ class Capabilities:
             and listen to recordings of any length (`listen`).
         beam: its outputs are decoded word by word, greedily or by beam search
             (`zoo eval --beam K`).
+        distills: its training targets are class probabilities and its models return logits,
+            so a run can learn from teacher runs' averaged probabilities (`train.teachers`).
     """
 
     input_kind: str
@@ -54,6 +56,7 @@ class Capabilities:
     quantize: tuple[str, ...] = ("none", "dynamic")
     streams: bool = False
     beam: bool = False
+    distills: bool = False
 
 
 @dataclasses.dataclass

@@ -47,6 +47,9 @@ class TrainConfig:
             which is what is validated and checkpointed; 0 disables it.
         deterministic: TensorFlow's op determinism, so the same seed on the same machine gives
             the same weights (slower; `bench/determinism.py` measures by how much).
+        teachers: run directories of trained models of the same family and labels; their
+            averaged probabilities are mixed into every training target (`zoo.core.distill`).
+        teacher_weight: the teachers' share of the target (1 - it stays the true label's).
     """
 
     epochs: int = 40
@@ -63,6 +66,8 @@ class TrainConfig:
     steps_per_epoch: int = 0
     ema: float = 0.0
     deterministic: bool = False
+    teachers: tuple[str, ...] = ()
+    teacher_weight: float = 0.8
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import tensorflow as tf
 from matplotlib.figure import Figure
 
 from zoo.core import runs
+from zoo.core.distill import load_teachers, with_teachers
 from zoo.core.errors import ZooError
 from zoo.core.family import Family
 from zoo.core.recipe import Recipe
@@ -141,6 +142,7 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
 
     # Data and model come from the family; a data set that fails to load leaves no run behind.
     splits = family.datasets(recipe, Path(data_root))
+    teachers = load_teachers(recipe, family, splits.meta)  # train.teachers: the targets mix in their answers
     if not resume:
         runs.create(run_dir, recipe_json)
     family.save_meta(run_dir, splits.meta)
@@ -174,7 +176,8 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
                                                        patience=t.patience))
     if budget:
         callbacks.append(budget)
-    train_ds = splits.train.repeat() if t.steps_per_epoch else splits.train
+    train_ds = with_teachers(splits.train, teachers, t.teacher_weight)
+    train_ds = train_ds.repeat() if t.steps_per_epoch else train_ds
     start = time.monotonic()
     model.fit(train_ds, validation_data=splits.validation, epochs=t.epochs,
               steps_per_epoch=t.steps_per_epoch or None, callbacks=callbacks, verbose=verbose,

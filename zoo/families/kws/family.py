@@ -38,7 +38,7 @@ class KeywordSpotting(Family):
     sources = kws_recipes.SOURCES
     monitor, monitor_mode = "val_accuracy", "max"
     capabilities = Capabilities(input_kind="audio", verbs=("predict", "listen"), quantize=("none", "dynamic", "int8"),
-                                streams=True)
+                                streams=True, distills=True)
 
     def recipes(self) -> list[Recipe]:
         return kws_recipes.recipes()
