@@ -143,12 +143,12 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
     # Data and model come from the family; a data set that fails to load leaves no run behind.
     splits = family.datasets(recipe, Path(data_root))
     teachers = load_teachers(recipe, family, splits.meta)  # train.teachers: the targets mix in their answers
+    model = family.build(recipe, splits.meta)  # a recipe that cannot be built leaves no run behind either
     if not resume:
         runs.create(run_dir, recipe_json)
     family.save_meta(run_dir, splits.meta)
     runs.write_json(run_dir / "data.json", splits.info)
     steps = t.steps_per_epoch or max(1, math.floor(splits.train_size / t.batch_size))
-    model = family.build(recipe, splits.meta)
     model.compile(
         optimizer=keras.optimizers.AdamW(learning_rate=_schedule(recipe, steps),
                                          weight_decay=t.weight_decay,

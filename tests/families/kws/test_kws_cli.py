@@ -103,6 +103,14 @@ def test_max_seconds_stops_training(zoo, digit_folder, tmp_path):
     assert (out / "model.keras").is_file()
 
 
+def test_a_recipe_that_cannot_be_built_leaves_no_run(zoo, digit_folder, tmp_path):
+    out = tmp_path / "o"
+    result = zoo("train", "kws_ugru_s_fsdd", "--data", f"fsdd:{digit_folder}", "--out", out, "--data-root", tmp_path,
+                 *TINY, "--set", "model.pooling='attention'", ok=False)
+    assert result.exit_code == 1 and "model.causal=True, but its pooling (attention)" in result.output
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("args, message", [
     (["train", "kws_nope"], "unknown recipe 'kws_nope'; known recipes: "),
     (["train", "kws_gru_s_fsdd", "--set", "train.epoch=3"], "unknown key train.epoch; valid keys:"),
