@@ -27,12 +27,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import keras
 import tensorflow as tf
 
 from zoo.core import runs
 from zoo.core.errors import ZooError
 from zoo.core.family import Family
+from zoo.core.load import load_run
 from zoo.core.recipe import Recipe
 
 
@@ -53,13 +53,12 @@ def load_teachers(recipe: Recipe, family: Family, meta) -> list:
     models = []
     for name in t.teachers:
         run_dir = runs.require_run(Path(name))
-        saved = runs.read_json(run_dir / runs.RECIPE)
-        if saved.get("family") != family.name:
-            raise ZooError(f"{run_dir}: a teacher must be a {family.name} run, not {saved.get('family')!r}")
+        kind = runs.read_json(run_dir / runs.RECIPE).get("family")
+        if kind != family.name:
+            raise ZooError(f"{run_dir}: a teacher must be a {family.name} run, not {kind!r}")
         if family.load_meta(run_dir) != meta:
             raise ZooError(f"{run_dir}: the teacher's labels differ from the student's ({meta})")
-        models.append(keras.saving.load_model(run_dir / runs.MODEL, safe_mode=True,
-                                              custom_objects=family.custom_objects()))
+        models.append(load_run(run_dir, {family.name: family})[2])
     return models
 
 
