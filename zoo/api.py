@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from zoo.core import ensemble as core_ensemble
 from zoo.core import evaluate as core_evaluate
 from zoo.core import export as core_export
 from zoo.core import gates as core_gates
@@ -67,6 +68,12 @@ def train(recipe: Recipe, run_dir: Path | None = None, data_root: Path = Path("d
     metrics = core_train.train(recipe, get(recipe.family), run_dir, data_root=Path(data_root), resume=resume,
                                verbose=verbose)
     return metrics, run_dir
+
+
+def ensemble(run_dirs: list[Path], out: Path | None = None, data_root: Path = Path("data")) -> tuple[dict, Path]:
+    """Joins runs of one architecture (different seeds, say) into one run whose model answers with their
+    mean probabilities; returns (its metrics, its directory, default `models/RECIPE/ensemble`)."""
+    return core_ensemble.ensemble_runs([Path(d) for d in run_dirs], out, FAMILIES, Path(data_root))
 
 
 def evaluate(run_dir: Path, data: str | None = None, split: str | None = "test",

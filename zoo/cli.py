@@ -1,4 +1,4 @@
-"""The `zoo` command line: list, train, eval, export, predict, generate, caption, gates.
+"""The `zoo` command line: list, train, ensemble, eval, export, predict, listen, generate, caption, gates.
 
 Each command parses its arguments, calls one function of `zoo.api` and prints
 the result. `zoo.api` loads TensorFlow, so it is imported when a command runs,
@@ -101,6 +101,18 @@ def train(recipe, data, out, overrides, resume, data_root):
     resolved = resolve(recipe, data, overrides)
     metrics, run_dir = api().train(resolved, out, data_root=data_root, resume=resume,
                                    verbose="auto" if sys.stdout.isatty() else 2)
+    click.echo(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}, indent=2))
+    click.echo(f"run directory: {run_dir}")
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="The new run (default models/RECIPE/ensemble).")
+@click.option("--data-root", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
+@handle_errors
+def ensemble(runs, out, data_root):
+    """Join RUNS of one architecture (seeds, say) into one run that averages their probabilities."""
+    metrics, run_dir = api().ensemble(list(runs), out, data_root=data_root)
     click.echo(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}, indent=2))
     click.echo(f"run directory: {run_dir}")
 

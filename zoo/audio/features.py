@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo.nn.layers import AttentionPooling, TrainingOnly
+from zoo.nn.layers import AttentionPooling, MeanProbabilities, TrainingOnly
 
 
 def mel_matrix(sample_rate, fft_length, num_mel_bins, fmin, fmax):
@@ -219,4 +219,4 @@ class SpecAugment(TrainingOnly, keras.layers.Layer):
         return config
 
 
-CUSTOM_OBJECTS = {cls.__name__: cls for cls in (AudioFeatures, SpecAugment, AttentionPooling)}
+CUSTOM_OBJECTS = {cls.__name__: cls for cls in (AudioFeatures, SpecAugment, AttentionPooling, MeanProbabilities)}

@@ -48,6 +48,8 @@ class Capabilities:
             (`zoo eval --beam K`).
         distills: its training targets are class probabilities and its models return logits,
             so a run can learn from teacher runs' averaged probabilities (`train.teachers`).
+        ensembles: runs of one architecture join into one model that averages their probabilities
+            (`zoo ensemble`), which then evaluates, exports and streams like any run.
     """
 
     input_kind: str
@@ -57,6 +59,7 @@ class Capabilities:
     streams: bool = False
     beam: bool = False
     distills: bool = False
+    ensembles: bool = False
 
 
 @dataclasses.dataclass
@@ -193,6 +196,12 @@ class Family(abc.ABC):
                  split: str | None, beam: int = 1) -> tuple[dict, str]:
         """(`zoo eval` result, a tag naming the data and split for its file names); `beam` is the
         beam width for families whose capabilities declare `beam`."""
+
+    def ensemble(self, recipes: list[Recipe], models: list, meta, names: list[str]) -> tuple[Recipe, Any]:
+        """(recipe, model) of one model averaging `models`' probabilities, for families whose capabilities
+        declare `ensembles`. `recipes` are the members' (same labels `meta`); `names` name them in errors
+        (a member that does not fit the first is a one-line error)."""
+        raise ZooError(f"{self.title} models cannot be joined into an ensemble")
 
     # -- export ----------------------------------------------------------------
 

@@ -37,7 +37,7 @@ import tensorflow as tf
 
 from zoo.core.errors import ZooError
 from zoo.core.litert import convert_saved_model
-from zoo.nn.layers import AttentionPooling, TrainingOnly
+from zoo.nn.layers import AttentionPooling, MeanProbabilities, TrainingOnly
 from zoo.nn.recurrent import Hooks, cell_weights, directions, recurrent_layers, textbook_step
 
 
@@ -67,7 +67,8 @@ class Int8Graph:
     """A Keras layer chain re-expressed in TF ops, with calibrated fake quantization.
 
     Args:
-        model: a functional Keras model whose layers form one chain.
+        model: a functional Keras model whose layers form one chain (an ensemble's members, nested
+            models side by side that the next layer merges, count as one link).
         float_layers: layers of `model` run as themselves, in float.
     """
 
@@ -256,11 +257,19 @@ class Int8Graph:
             return self._act(name, tf.reduce_sum(self._act(f"{name}/weighted", weights * x), 1))
         raise ZooError(f"int8 export: unsupported layer {name} ({type(layer).__name__})")
 
-    def _forward(self, x):
-
-        quantized = False  # the model's input is float until a quantized layer takes it
-        for layer in self.model.layers:
+    def _forward(self, x, layers=None, quantized=False):
+        """The chain `layers` (default: the model's) on `x`. Nested models side by side (an ensemble's
+        members) each read the same input, and the `MeanProbabilities` after them merges their logits
+        in float. `quantized`: `x` is already fake-quantized."""
+        members = []
+        for layer in self.model.layers if layers is None else layers:
             if isinstance(layer, keras.layers.InputLayer):
+                continue
+            if isinstance(layer, keras.Model):
+                members.append(self._forward(x, layer.layers, quantized))
+                continue
+            if isinstance(layer, MeanProbabilities):
+                x, members = layer(members), []
                 continue
             if id(layer) in self._float_ids:
                 quantized = True  # its output is fake-quantized

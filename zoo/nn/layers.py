@@ -1,9 +1,13 @@
-"""Small layers shared by families: attention pooling, luma, and a marker for training-only layers.
+"""Small layers shared by families: attention pooling, luma, an ensemble's average, and a marker for
+training-only layers.
 
 Example:
     >>> import numpy as np
     >>> AttentionPooling()(np.ones((2, 5, 3), "float32")).shape
     TensorShape([2, 3])
+    >>> logits = MeanProbabilities()([np.log([[0.9, 0.1]]), np.log([[0.5, 0.5]])])
+    >>> np.round(np.exp(np.asarray(logits)), 3)
+    array([[0.7, 0.3]], dtype=float32)
 """
 
 from __future__ import annotations
@@ -46,3 +50,18 @@ class Luminance(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], 1)
+
+
+class MeanProbabilities(keras.layers.Layer):
+    """An ensemble's answer: members' logits (a list of [B, C]) -> log of their mean softmax [B, C].
+
+    The result is a logit vector whose softmax is the members' mean probabilities, so
+    whatever reads a model's logits reads an ensemble's the same way.
+    """
+
+    def call(self, members):
+        probs = ops.mean(ops.stack([ops.softmax(m, axis=-1) for m in members]), axis=0)
+        return ops.log(ops.maximum(probs, 1e-30))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]

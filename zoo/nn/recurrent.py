@@ -88,8 +88,15 @@ def state_parts(cell) -> list[str]:
 
 
 def recurrent_layers(model) -> list:
-    """The model's recurrent layers (RNN or Bidirectional), in order, found by type."""
-    return [layer for layer in model.layers if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))]
+    """The model's recurrent layers (RNN or Bidirectional), in order, found by type; those of nested
+    models (an ensemble's members) in their place."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            found += recurrent_layers(layer)
+        elif isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)):
+            found.append(layer)
+    return found
 
 
 def directions(layer) -> list[tuple[keras.layers.RNN, bool]]:

@@ -39,11 +39,13 @@ def _op_names(flatbuffer: bytes) -> set[str]:
     return {names[max(code.builtinCode, code.deprecatedBuiltinCode)] for code in model.operatorCodes}
 
 
-@pytest.mark.parametrize("name, cell", [("kws_ugru_s_fsdd", "rnn"), ("kws_ugru_s_fsdd", "gru"),
-                                        ("kws_ulstm_s_fsdd", "lstm"), ("kws_ucrnn_s_tts", "gru")])
+@pytest.mark.parametrize("name, cell, members", [
+    ("kws_ugru_s_fsdd", "rnn", 1), ("kws_ugru_s_fsdd", "gru", 1), ("kws_ulstm_s_fsdd", "lstm", 1),
+    ("kws_ucrnn_s_tts", "gru", 1),
+    ("kws_ucrnn_s_tts", "lstm", 2)])  # an ensemble: two members' buffers and states, merged
 @pytest.mark.parametrize("quantize, tolerance", [("none", 1e-4), ("dynamic", 0.05), ("int8", 0.5)])
-def test_litert_step_hop_by_hop_equals_the_whole_clip(name, cell, quantize, tolerance, tmp_path):
-    recipe, model = _causal(name, cell=cell, conv_filters=4 if "crnn" in name else 0)
+def test_litert_step_hop_by_hop_equals_the_whole_clip(name, cell, members, quantize, tolerance, tmp_path):
+    recipe, model = _causal(name, cell=cell, conv_filters=4 if "crnn" in name else 0, members=members)
     rng = np.random.default_rng(0)
     model.set_weights([w + rng.normal(0, 0.3, w.shape).astype(w.dtype) for w in model.get_weights()])
     rate = recipe.data.sample_rate
@@ -124,9 +126,10 @@ def test_listener_windows_restart_the_model_but_not_the_signal(tmp_path):
             assert np.any(state["gru1_state"])
 
 
-def test_whole_clip_int8_export_of_a_causal_crnn(tmp_path):
-    """The rebuilt int8 graph knows batch normalisation and left padding too."""
-    recipe, model = _causal("kws_ucrnn_s_tts", conv_filters=4)
+@pytest.mark.parametrize("members", [1, 2])
+def test_whole_clip_int8_export_of_a_causal_crnn(members, tmp_path):
+    """The rebuilt int8 graph knows batch normalisation, left padding and an ensemble's members too."""
+    recipe, model = _causal("kws_ucrnn_s_tts", conv_filters=4, members=members)
     rng = np.random.default_rng(2)
     clips = (0.3 * rng.uniform(-1, 1, (6, recipe.data.sample_rate))).astype(np.float32)
     (tmp_path / "m.tflite").write_bytes(export_tflite(model, recipe, "int8", (clips, None, clips)))
@@ -140,6 +143,10 @@ def test_step_model_state_tensors_are_named_and_shaped():
     assert step.hop == 2 * 160 and step.prime == 512 - 160
     assert step.state_shapes == {"audio_buffer": (1, 352), "conv1_buffer": (1, 4, 40), "conv2_buffer": (1, 3, 4),
                                  "gru1_state": (1, 4), "gru2_state": (1, 4)}
+    ensemble = StepModel(_causal("kws_ucrnn_s_tts", conv_filters=4, cell="lstm", layers=1, members=2)[1])
+    assert ensemble.hop == step.hop and list(ensemble.state_shapes) == [
+        "audio_buffer", "m1_conv1_buffer", "m1_conv2_buffer", "m1_lstm1_state", "m1_lstm1_cell",
+        "m2_conv1_buffer", "m2_conv2_buffer", "m2_lstm1_state", "m2_lstm1_cell"]
 
 
 def test_a_bidirectional_model_refuses_to_step():

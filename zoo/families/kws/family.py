@@ -38,7 +38,7 @@ class KeywordSpotting(Family):
     sources = kws_recipes.SOURCES
     monitor, monitor_mode = "val_accuracy", "max"
     capabilities = Capabilities(input_kind="audio", verbs=("predict", "listen"), quantize=("none", "dynamic", "int8"),
-                                streams=True, distills=True)
+                                streams=True, distills=True, ensembles=True)
 
     def recipes(self) -> list[Recipe]:
         return kws_recipes.recipes()
@@ -77,6 +77,11 @@ class KeywordSpotting(Family):
         from zoo.audio.features import CUSTOM_OBJECTS
 
         return dict(CUSTOM_OBJECTS)
+
+    def ensemble(self, recipes, models, meta, names):
+        from zoo.families.kws.ensemble import join
+
+        return join(recipes, models, meta, names)
 
     def datasets(self, recipe: Recipe, data_root: Path):
         from zoo.families.kws.data import datasets

@@ -19,13 +19,11 @@ from zoo.audio.features import AudioFeatures, SpecAugment
 from zoo.core.errors import ZooError
 from zoo.core.recipe import Recipe
 from zoo.families.kws.size import why_not_causal
-from zoo.nn.layers import AttentionPooling
+from zoo.nn.layers import AttentionPooling, MeanProbabilities
 from zoo.nn.recurrent import recurrent_layer
 
 POOLINGS = ("last", "mean", "max", "attention")
 KERNEL, STRIDE = 5, 2  # the CRNN front: two convolutions of width KERNEL, the second with stride STRIDE
-
-
 
 
 def front_end(recipe: Recipe) -> AudioFeatures:
@@ -47,6 +45,11 @@ def num_samples(recipe: Recipe) -> int:
 def build(recipe: Recipe, labels) -> keras.Model:
     """The classifier: raw audio [B, samples] -> logits [B, len(labels)].
 
+    With `model.members` > 1 the front end feeds that many copies of the rest, each a
+    sub-model `member1`, `member2`, ... whose layers are prefixed `m1_`, `m2_`, ..., and
+    the logits are the log of their mean probabilities (`MeanProbabilities`);
+    `zoo ensemble` fills the members with runs trained apart.
+
     Args:
         recipe: a kws recipe.
         labels: class names (their count sets the output size).
@@ -56,37 +59,51 @@ def build(recipe: Recipe, labels) -> keras.Model:
         raise ZooError(f"model.pooling={m.pooling!r}: choose {', '.join(POOLINGS)}")
     if m.causal and why_not_causal(m):
         raise ZooError(f"{recipe.name}: model.causal=True, but {why_not_causal(m)}")
+    if m.members < 1:
+        raise ZooError(f"model.members={m.members}: choose 1 or more")
     inputs = keras.Input((num_samples(recipe),), name="audio")
-    x = front_end(recipe)(inputs)
+    features = front_end(recipe)(inputs)
+    if m.members == 1:
+        return keras.Model(inputs, head(recipe, labels, features), name=recipe.name)
+    members = []
+    for i in range(1, m.members + 1):
+        x = keras.Input(features.shape[1:], name=f"m{i}_features")
+        members.append(keras.Model(x, head(recipe, labels, x, prefix=f"m{i}_"), name=f"member{i}")(features))
+    return keras.Model(inputs, MeanProbabilities(name="logits")(members), name=recipe.name)
+
+
+def head(recipe: Recipe, labels, x, prefix: str = ""):
+    """Everything after the front end, applied to its frames `x`; layer names start with `prefix`."""
+    m = recipe.model
     if m.causal:  # a fixed per-band affine at inference: no statistics of the clip
-        x = keras.layers.BatchNormalization(name="norm")(x)
+        x = keras.layers.BatchNormalization(name=f"{prefix}norm")(x)
     x = SpecAugment(m.time_masks, m.time_width, m.freq_masks, m.freq_width,
-                    seed=recipe.train.seed, name="specaugment")(x)
+                    seed=recipe.train.seed, name=f"{prefix}specaugment")(x)
     if m.conv_filters and m.causal:
         # Left padding only. The strided convolution's output j reads frames 2j-3..2j+1, so each
         # streaming hop of STRIDE new frames yields exactly one output.
-        x = keras.layers.ZeroPadding1D((KERNEL - 1, 0), name="pad1")(x)
-        x = keras.layers.Conv1D(m.conv_filters, KERNEL, activation="relu", name="conv1")(x)
-        x = keras.layers.ZeroPadding1D((KERNEL - STRIDE, 0), name="pad2")(x)
-        x = keras.layers.Conv1D(m.conv_filters, KERNEL, strides=STRIDE, activation="relu", name="conv2")(x)
+        x = keras.layers.ZeroPadding1D((KERNEL - 1, 0), name=f"{prefix}pad1")(x)
+        x = keras.layers.Conv1D(m.conv_filters, KERNEL, activation="relu", name=f"{prefix}conv1")(x)
+        x = keras.layers.ZeroPadding1D((KERNEL - STRIDE, 0), name=f"{prefix}pad2")(x)
+        x = keras.layers.Conv1D(m.conv_filters, KERNEL, strides=STRIDE, activation="relu",
+                                name=f"{prefix}conv2")(x)
     elif m.conv_filters:
-        x = keras.layers.Conv1D(m.conv_filters, KERNEL, padding="same", activation="relu", name="conv1")(x)
+        x = keras.layers.Conv1D(m.conv_filters, KERNEL, padding="same", activation="relu", name=f"{prefix}conv1")(x)
         x = keras.layers.Conv1D(m.conv_filters, KERNEL, strides=STRIDE, padding="same", activation="relu",
-                                name="conv2")(x)
+                                name=f"{prefix}conv2")(x)
     for i in range(m.layers):
         last = i == m.layers - 1
         layer = recurrent_layer(m.cell, m.units, return_sequences=not (last and m.pooling == "last"),
-                                name=f"{m.cell}{i + 1}")
+                                name=f"{prefix}{m.cell}{i + 1}")
         if m.bidirectional:
-            layer = keras.layers.Bidirectional(layer, name=f"bi{m.cell}{i + 1}")
+            layer = keras.layers.Bidirectional(layer, name=f"{prefix}bi{m.cell}{i + 1}")
         x = layer(x)
         if m.dropout:
-            x = keras.layers.Dropout(m.dropout, name=f"dropout{i + 1}")(x)
+            x = keras.layers.Dropout(m.dropout, name=f"{prefix}dropout{i + 1}")(x)
     if m.pooling == "mean":
-        x = keras.layers.GlobalAveragePooling1D(name="pool")(x)
+        x = keras.layers.GlobalAveragePooling1D(name=f"{prefix}pool")(x)
     elif m.pooling == "max":
-        x = keras.layers.GlobalMaxPooling1D(name="pool")(x)
+        x = keras.layers.GlobalMaxPooling1D(name=f"{prefix}pool")(x)
     elif m.pooling == "attention":
-        x = AttentionPooling(name="pool")(x)
-    outputs = keras.layers.Dense(len(labels), name="logits")(x)
-    return keras.Model(inputs, outputs, name=recipe.name)
+        x = AttentionPooling(name=f"{prefix}pool")(x)
+    return keras.layers.Dense(len(labels), name=f"{prefix}logits")(x)

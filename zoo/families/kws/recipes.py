@@ -50,6 +50,9 @@ class KWSModel:
         normalize: front-end normalisation, `none`, `max` or `cmvn`.
         floor_db: log-mel floor below the clip's peak (for `max` and `cmvn`).
         time_masks, time_width, freq_masks, freq_width: SpecAugment (training only).
+        members: models after one shared front end whose mean probabilities are the answer.
+            `zoo ensemble RUN...` sets it when it joins runs trained apart into one model;
+            trained from a recipe, the members learn jointly from their mean.
     """
 
     cell: str = "gru"
@@ -72,6 +75,7 @@ class KWSModel:
     time_width: int = 10
     freq_masks: int = 2
     freq_width: int = 5
+    members: int = 1
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ def count_params(recipe: Recipe, num_labels: int) -> int:
         width = m.units * (2 if m.bidirectional else 1)
     if m.pooling == "attention":
         total += width + 1
-    return total + width * num_labels + num_labels
+    return m.members * (total + width * num_labels + num_labels)
 
 
 def why_not_causal(m) -> str | None:

@@ -42,7 +42,7 @@ import tensorflow as tf
 
 from zoo.audio.features import AudioFeatures
 from zoo.core.errors import ZooError
-from zoo.nn.layers import TrainingOnly
+from zoo.nn.layers import MeanProbabilities, TrainingOnly
 from zoo.nn.recurrent import Stack, directions
 
 
@@ -77,24 +77,50 @@ class StepModel(StepContract):
         sample_rate: the model's input rate.
         plan: the step's layers in order, as (kind, layer, state name, or the names of a recurrent
             layer's h and c, or None); kinds are
-            `front`, `frame` (per-frame, batch normalisation), `conv`, `recurrent` (a `Stack`)
-            and `dense`. `stream_int8.Int8Step` rebuilds the same plan with quantization.
+            `front`, `frame` (per-frame, batch normalisation), `conv`, `recurrent` (a `Stack`),
+            `dense`, and for an ensemble (`model.members` > 1) `members` (in place of the layer, a
+            plan per member, each reading the same frames) then `merge` (their mean probabilities).
+            `stream_int8.Int8Step` rebuilds the same plan with quantization.
     """
 
     def __init__(self, model):
         self.model = model
-        self.plan, self.state_shapes = [], {}
-        front, pad, stride = None, 0, 1
-        for layer in model.layers:
+        self.state_shapes, self.front = {}, None
+        self.plan, stride = self._parse(model.layers)
+        front = self.front
+        if front is None:
+            raise ZooError("a streaming keyword model needs its audio front end inside the model")
+        self.sample_rate = front.sample_rate
+        self.prime = front.fft_length - front.frame_step
+        self.hop = front.frame_step * stride
+        self.signature = [tf.TensorSpec((1, self.hop), tf.float32, name="audio")] + [
+            tf.TensorSpec(shape, tf.float32, name=n) for n, shape in self.state_shapes.items()]
+        self.step = tf.function(self.fn, input_signature=self.signature)
+
+    def _parse(self, layers) -> tuple[list, int]:
+        """(the plan of a chain of layers, its frame stride); an ensemble's members (nested models side by
+        side, reading the same frames) become one `members` entry holding a plan each."""
+        plan, pad, stride, members = [], 0, 1, []
+        for layer in layers:
             if isinstance(layer, (keras.layers.InputLayer, keras.layers.Dropout, TrainingOnly)):
                 continue
-            if isinstance(layer, AudioFeatures):
+            if isinstance(layer, keras.Model):
+                members.append(self._parse(layer.layers))
+                continue
+            if members:
+                if not isinstance(layer, MeanProbabilities) or len({s for _, s in members}) != 1:
+                    raise ZooError(f"layer {layer.name}: side-by-side models stream only as an ensemble's members")
+                plan.append(("members", [p for p, _ in members], None))
+                stride *= members[0][1]
+                members = []
+                plan.append(("merge", layer, None))
+            elif isinstance(layer, AudioFeatures):
                 if layer.normalize != "none":
                     raise ZooError(f"layer {layer.name}: a front end with per-clip normalisation cannot stream")
-                front = layer
+                self.front = layer
                 self.state_shapes["audio_buffer"] = (1, layer.fft_length - layer.frame_step)
                 self.running = ["audio_buffer"]
-                self.plan.append(("front", layer, "audio_buffer"))
+                plan.append(("front", layer, "audio_buffer"))
             elif isinstance(layer, keras.layers.ZeroPadding1D):
                 left, right = layer.padding
                 if right:
@@ -106,11 +132,11 @@ class StepModel(StepContract):
                 width = layer.input.shape[-1]
                 name = f"{layer.name}_buffer"
                 self.state_shapes[name] = (1, pad, width)
-                self.plan.append(("conv", layer, name))
+                plan.append(("conv", layer, name))
                 stride *= layer.strides[0]
                 pad = 0
             elif isinstance(layer, keras.layers.BatchNormalization):
-                self.plan.append(("frame", layer, None))
+                plan.append(("frame", layer, None))
             elif isinstance(layer, keras.layers.RNN):
                 (sub, reverse), = directions(layer)
                 if reverse:
@@ -120,21 +146,25 @@ class StepModel(StepContract):
                 stack = Stack([layer])
                 names = tuple(f"{layer.name}_{'cell' if part == 'c' else 'state'}" for _, part, _ in stack.layout)
                 self.state_shapes.update({n: (1, width) for n, (_, _, width) in zip(names, stack.layout)})
-                self.plan.append(("recurrent", stack, names))
+                plan.append(("recurrent", stack, names))
             elif isinstance(layer, keras.layers.Bidirectional):
                 raise ZooError(f"layer {layer.name}: a bidirectional layer reads the whole clip and cannot stream")
             elif isinstance(layer, keras.layers.Dense):
-                self.plan.append(("dense", layer, None))
+                plan.append(("dense", layer, None))
             else:
                 raise ZooError(f"layer {layer.name} ({type(layer).__name__}) has no streaming form")
-        if front is None:
-            raise ZooError("a streaming keyword model needs its audio front end inside the model")
-        self.sample_rate = front.sample_rate
-        self.prime = front.fft_length - front.frame_step
-        self.hop = front.frame_step * stride
-        self.signature = [tf.TensorSpec((1, self.hop), tf.float32, name="audio")] + [
-            tf.TensorSpec(shape, tf.float32, name=n) for n, shape in self.state_shapes.items()]
-        self.step = tf.function(self.fn, input_signature=self.signature)
+        if members:
+            raise ZooError("side-by-side models stream only as an ensemble's members, merged by their mean")
+        return plan, stride
+
+    def entries(self, plan=None):
+        """Every (kind, layer, name) of the plan, members' included, in order."""
+        for kind, layer, name in self.plan if plan is None else plan:
+            if kind == "members":
+                for member in layer:
+                    yield from self.entries(member)
+            else:
+                yield kind, layer, name
 
     def fn(self, audio, *states):
         """The step in TensorFlow ops: (audio [1, hop], *states) -> {"logits", *state names}."""
@@ -147,8 +177,11 @@ class StepModel(StepContract):
         return window, window[:, window.shape[1] - self.state_shapes[name][1]:]
 
     def _step(self, audio, state):
-        new, x = {}, audio
-        for kind, layer, name in self.plan:
+        new = {}
+        return self._run(self.plan, audio, state, new), new
+
+    def _run(self, plan, x, state, new):
+        for kind, layer, name in plan:
             if kind in ("front", "conv"):  # samples [1, n] or frames [1, n, features]
                 window, new[name] = self.buffer(name, state, x)
                 x = layer(window)
@@ -161,9 +194,13 @@ class StepModel(StepContract):
                     outputs.append(y)
                 new.update(zip(name, tf.split(h, [self.state_shapes[n][1] for n in name], axis=-1)))
                 x = tf.stack(outputs, axis=1)
+            elif kind == "members":  # each member reads the same frames
+                x = [self._run(member, x, state, new) for member in layer]
+            elif kind == "merge":
+                x = layer(x)
             else:  # dense: the classifier reads the newest output
                 x = layer(x[:, -1] if len(x.shape) == 3 else x)
-        return x, new
+        return x
 
 
 def stream_clip(step_fn, clip: np.ndarray, hop: int | None = None, prime: int | None = None) -> np.ndarray:

@@ -45,7 +45,7 @@ class Int8Step(StepContract):
         self.hop, self.prime, self.running, self.state_shapes = step.hop, step.prime, step.running, step.state_shapes
         # Weights as NumPy constants, read eagerly once (variables have no value while tracing).
         self.consts = {}
-        for kind, layer, _ in step.plan:
+        for kind, layer, _ in step.entries():
             if kind == "frame":
                 self.consts[id(layer)] = batchnorm_affine(layer)
             elif kind in ("conv", "dense"):
@@ -53,8 +53,13 @@ class Int8Step(StepContract):
 
     def fn(self, audio, *states):
         """The step in TF ops at the graph's current mode: (audio, *states) -> {"logits", *states}."""
-        g, state, new, x = self.graph, dict(zip(self.state_shapes, states)), {}, audio
-        for kind, layer, name in self.step.plan:
+        new = {}
+        logits = self._walk(self.step.plan, audio, dict(zip(self.state_shapes, states)), new)
+        return {"logits": logits, **new}
+
+    def _walk(self, plan, x, state, new):
+        g = self.graph
+        for kind, layer, name in plan:
             if kind == "front":
                 window, new[name] = self.step.buffer(name, state, x)
                 x = layer(window)
@@ -69,9 +74,13 @@ class Int8Step(StepContract):
             elif kind == "recurrent":
                 x, parts = self._recurrent(layer.cells[0], name[0], x, [state[n] for n in name])
                 new.update(zip(name, parts))
+            elif kind == "members":
+                x = [self._walk(member, x, state, new) for member in layer]
+            elif kind == "merge":  # the members' mean probabilities, in float (the output is float)
+                x = layer(x)
             else:
                 x = g.dense(layer.name, x[:, -1] if len(x.shape) == 3 else x, *self.consts[id(layer)])
-        return {"logits": x, **new}
+        return x
 
     def _recurrent(self, cell, name, x, parts):
         """A recurrent layer over this step's frames from its state parts (h) or (h, c); (outputs, new parts).
