@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import tarfile
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -211,11 +212,17 @@ def load_recordings(kind: str, root: Path, sample_rate: int, length: int, cache_
 
 
 def _save_npz(path: Path, s: AudioSet) -> None:
+    """Writes the cache under a temporary name of its own, then renames it: processes that fill the
+    same cache at once (seeds trained side by side) each write whole files and never rename another's."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(tmp, audio=s.audio, labels=s.labels, splits=s.splits, speakers=s.speakers,
-             noise=s.noise, skipped=np.array(s.skipped, dtype=str))
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.stem}.", suffix=".tmp.npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, audio=s.audio, labels=s.labels, splits=s.splits, speakers=s.speakers,
+                     noise=s.noise, skipped=np.array(s.skipped, dtype=str))
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 @dataclasses.dataclass(frozen=True)
