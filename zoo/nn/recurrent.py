@@ -331,16 +331,32 @@ def tap_layer(layer, x) -> LayerTaps:
 
 def layer_input(model, layer, inputs) -> np.ndarray:
     """What `layer` of `model` receives for `inputs`: the model's own graph up to it, in inference mode
-    (front ends, embeddings and convolutions run as trained)."""
-    return np.asarray(keras.Model(model.input, layer.input)(inputs, training=False))
+    (front ends, embeddings and convolutions run as trained). A layer inside an ensemble's member (a
+    nested model beside others, all reading the output of the chain before them) is reached through it."""
+    if any(outer is layer for outer in model.layers):
+        return np.asarray(keras.Model(model.input, layer.input)(inputs, training=False))
+    x = inputs
+    for outer in model.layers:
+        if isinstance(outer, keras.Model):
+            if any(inner is layer for inner in gate_layers(outer)):
+                return layer_input(outer, layer, x)
+        elif not isinstance(outer, keras.layers.InputLayer):
+            x = outer(x, training=False)
+    raise ValueError(f"layer {layer.name} is not in model {model.name}")
 
 
 def gate_layers(model) -> list:
     """The layers `zoo gates` can show, in order: `recurrent_layers`, and recurrent layers applied
-    item by item through `TimeDistributed` (one weight set over, say, the object slots of a clip)."""
-    return [layer for layer in model.layers
-            if isinstance(layer.layer if isinstance(layer, keras.layers.TimeDistributed) else layer,
-                          (keras.layers.RNN, keras.layers.Bidirectional))]
+    item by item through `TimeDistributed` (one weight set over, say, the object slots of a clip);
+    nested models' (an ensemble's members) in their place."""
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            found += gate_layers(layer)
+        elif isinstance(layer.layer if isinstance(layer, keras.layers.TimeDistributed) else layer,
+                        (keras.layers.RNN, keras.layers.Bidirectional)):
+            found.append(layer)
+    return found
 
 
 def tap_gate_layer(model, layer, inputs) -> LayerTaps:

@@ -50,6 +50,8 @@ def test_the_ensemble_answers_with_its_members_mean_probabilities(zoo, members, 
     for copy in copies:  # the ensemble needs nothing of its members afterwards
         shutil.rmtree(copy)
     zoo("eval", out, "--data-root", data_root)
+    gates = zoo("gates", out, sorted(digit_folder.glob("*.wav"))[0], "--layer", 2, "--out", tmp_path / "g.png")
+    assert json.loads(gates.output)["layer_name"] == "m2_gru1"  # the second member's layer, reached through it
     exported = zoo("export", out, "--streaming", "--data-root", data_root)
     check = json.loads(exported.output[exported.output.index("{"):])
     assert check["max_logit_diff"] < 1e-4 and check["hop_samples"] == 80
