@@ -11,6 +11,7 @@ training measures a run's best checkpoint.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -49,12 +50,22 @@ def ensemble_runs(run_dirs: list[Path], out: Path | None, families: Mapping[str,
     recipe, model = family.ensemble([r for r, _, _ in loaded], [m for _, _, m in loaded], meta,
                                     [str(d) for d in run_dirs])
     out = Path(out or default_dir(recipe.name))
-    recipe_json = runs.prepare(out, recipe.to_dict(), resume=False)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ZooError(f"{out}: exists; choose another --out")
+    recipe_json = recipe.to_dict()
     splits = family.datasets(recipe, Path(data_root))  # a data set that fails to load leaves no run behind
     if splits.meta != meta:
         raise ZooError(f"{recipe.data.source}:{recipe.data.path}: its labels differ from the members' ({meta})")
 
     runs.create(out, recipe_json)
+    try:
+        return _write(out, family, recipe, model, splits, meta, run_dirs)
+    except BaseException:  # nothing half-written is left behind
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
+def _write(out: Path, family: Family, recipe, model, splits, meta, run_dirs: list[Path]) -> tuple[dict, Path]:
     family.save_meta(out, meta)
     runs.write_json(out / "ensemble.json", {
         "members": [str(d) for d in run_dirs],

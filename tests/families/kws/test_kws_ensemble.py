@@ -74,3 +74,9 @@ def test_runs_that_do_not_fit_together_are_refused_in_one_line(zoo, members, dig
         assert result.exit_code == 1 and cause in result.output and "Traceback" not in result.output
         assert len(result.output.strip().splitlines()) == 1
         assert not out.exists()
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine")
+    result = zoo("ensemble", *runs, "--out", taken, "--data-root", data_root, ok=False)
+    assert result.exit_code == 1 and "exists" in result.output
+    assert [p.name for p in taken.iterdir()] == ["notes.txt"]
