@@ -55,6 +55,12 @@ def _print_results(results, as_json: bool, line) -> None:
         sys.exit(1)
 
 
+def _print_run(metrics: dict, run_dir: Path) -> None:
+    """A new run's scalar metrics as JSON, then its directory."""
+    click.echo(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}, indent=2))
+    click.echo(f"run directory: {run_dir}")
+
+
 def _by_family(attribute: str) -> str:
     return "; ".join(f"{f.name}: {', '.join(getattr(f.capabilities, attribute))}" for f in FAMILIES.values())
 
@@ -101,8 +107,7 @@ def train(recipe, data, out, overrides, resume, data_root):
     resolved = resolve(recipe, data, overrides)
     metrics, run_dir = api().train(resolved, out, data_root=data_root, resume=resume,
                                    verbose="auto" if sys.stdout.isatty() else 2)
-    click.echo(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}, indent=2))
-    click.echo(f"run directory: {run_dir}")
+    _print_run(metrics, run_dir)
 
 
 @main.command()
@@ -113,8 +118,7 @@ def train(recipe, data, out, overrides, resume, data_root):
 def ensemble(runs, out, data_root):
     """Join RUNS of one architecture (seeds, say) into one run that averages their probabilities."""
     metrics, run_dir = api().ensemble(list(runs), out, data_root=data_root)
-    click.echo(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}, indent=2))
-    click.echo(f"run directory: {run_dir}")
+    _print_run(metrics, run_dir)
 
 
 @main.command("eval")

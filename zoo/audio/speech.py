@@ -18,7 +18,6 @@ import os
 import re
 import shutil
 import tarfile
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ import numpy as np
 from zoo.audio import decode as audio_io
 from zoo.audio.augment import simulate_channel, synthetic_noise_bank
 from zoo.audio.tts import SAMPLE_RATE, Synthesizer
+from zoo.core import runs
 from zoo.core.download import fetch
 from zoo.core.errors import ZooError
 
@@ -212,17 +212,12 @@ def load_recordings(kind: str, root: Path, sample_rate: int, length: int, cache_
 
 
 def _save_npz(path: Path, s: AudioSet) -> None:
-    """Writes the cache under a temporary name of its own, then renames it: processes that fill the
-    same cache at once (seeds trained side by side) each write whole files and never rename another's."""
+    """Writes the cache atomically; processes that fill the same cache at once (seeds trained side
+    by side) each write their own temporary file (`runs.atomic_path`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{path.stem}.", suffix=".tmp.npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, audio=s.audio, labels=s.labels, splits=s.splits, speakers=s.speakers,
-                     noise=s.noise, skipped=np.array(s.skipped, dtype=str))
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with runs.atomic_path(path) as tmp:
+        np.savez(tmp, audio=s.audio, labels=s.labels, splits=s.splits, speakers=s.speakers,
+                 noise=s.noise, skipped=np.array(s.skipped, dtype=str))
 
 
 @dataclasses.dataclass(frozen=True)

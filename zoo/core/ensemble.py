@@ -57,26 +57,26 @@ def ensemble_runs(run_dirs: list[Path], out: Path | None, families: Mapping[str,
     if splits.meta != meta:
         raise ZooError(f"{recipe.data.source}:{recipe.data.path}: its labels differ from the members' ({meta})")
 
+    provenance = {"members": [str(d) for d in run_dirs],
+                  "member_recipes": [r.to_dict() for r, _, _ in loaded],
+                  "member_metrics": [_metrics_of(d) for d in run_dirs]}
     runs.create(out, recipe_json)
     try:
-        return _write(out, family, recipe, model, splits, meta, run_dirs)
+        return _write(out, family, recipe, model, splits, meta, provenance)
     except BaseException:  # nothing half-written is left behind
         shutil.rmtree(out, ignore_errors=True)
         raise
 
 
-def _write(out: Path, family: Family, recipe, model, splits, meta, run_dirs: list[Path]) -> tuple[dict, Path]:
+def _write(out: Path, family: Family, recipe, model, splits, meta, provenance: dict) -> tuple[dict, Path]:
     family.save_meta(out, meta)
-    runs.write_json(out / "ensemble.json", {
-        "members": [str(d) for d in run_dirs],
-        "member_recipes": [runs.read_json(d / runs.RECIPE) for d in run_dirs],
-        "member_metrics": [_metrics_of(d) for d in run_dirs]})
+    runs.write_json(out / "ensemble.json", provenance)
     with runs.atomic_path(out / runs.MODEL) as tmp:
         model.save(tmp)
     model = keras.saving.load_model(out / runs.MODEL, safe_mode=True, custom_objects=family.custom_objects())
     model.compile(**family.compile_args(recipe))
     metrics = family.final_metrics(model, splits, out, recipe)
-    metrics.update(params=int(model.count_params()), recipe=recipe.name, members=len(run_dirs))
+    metrics.update(params=int(model.count_params()), recipe=recipe.name, members=len(provenance["members"]))
     runs.write_json(out / runs.METRICS, metrics)
     return metrics, out
 

@@ -21,6 +21,7 @@ import contextlib
 import csv
 import json
 import os
+import uuid
 from pathlib import Path
 
 from zoo.core.errors import ZooError
@@ -32,9 +33,11 @@ RECIPE, MODEL, HISTORY, METRICS, CHECKPOINTS = (
 @contextlib.contextmanager
 def atomic_path(path: Path):
     """Yields a temporary name beside `path` (same suffix, so writers that go by it still work);
-    renames it to `path` when the block succeeds, removes it when it fails."""
+    renames it to `path` when the block succeeds, removes it when it fails. The name is the
+    writer's own, so processes writing the same file at once (seeds sharing a data cache) each
+    write a whole file and never rename another's."""
     path = Path(path)
-    tmp = path.with_name(f"{path.stem}.tmp{path.suffix}")
+    tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
     try:
         yield tmp
         os.replace(tmp, path)

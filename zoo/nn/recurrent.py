@@ -87,16 +87,18 @@ def state_parts(cell) -> list[str]:
     return ["h", "c"] if cell_kind(cell) == "lstm" else ["h"]
 
 
+def flat_layers(model) -> list:
+    """The model's layers in order, with a nested model's (an ensemble's member's) in its place."""
+    found = []
+    for layer in model.layers:
+        found += flat_layers(layer) if isinstance(layer, keras.Model) else [layer]
+    return found
+
+
 def recurrent_layers(model) -> list:
     """The model's recurrent layers (RNN or Bidirectional), in order, found by type; those of nested
     models (an ensemble's members) in their place."""
-    found = []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            found += recurrent_layers(layer)
-        elif isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)):
-            found.append(layer)
-    return found
+    return [layer for layer in flat_layers(model) if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))]
 
 
 def directions(layer) -> list[tuple[keras.layers.RNN, bool]]:
@@ -338,7 +340,7 @@ def layer_input(model, layer, inputs) -> np.ndarray:
     x = inputs
     for outer in model.layers:
         if isinstance(outer, keras.Model):
-            if any(inner is layer for inner in gate_layers(outer)):
+            if any(inner is layer for inner in flat_layers(outer)):
                 return layer_input(outer, layer, x)
         elif not isinstance(outer, keras.layers.InputLayer):
             x = outer(x, training=False)
@@ -349,14 +351,9 @@ def gate_layers(model) -> list:
     """The layers `zoo gates` can show, in order: `recurrent_layers`, and recurrent layers applied
     item by item through `TimeDistributed` (one weight set over, say, the object slots of a clip);
     nested models' (an ensemble's members) in their place."""
-    found = []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            found += gate_layers(layer)
-        elif isinstance(layer.layer if isinstance(layer, keras.layers.TimeDistributed) else layer,
-                        (keras.layers.RNN, keras.layers.Bidirectional)):
-            found.append(layer)
-    return found
+    return [layer for layer in flat_layers(model)
+            if isinstance(layer.layer if isinstance(layer, keras.layers.TimeDistributed) else layer,
+                          (keras.layers.RNN, keras.layers.Bidirectional))]
 
 
 def tap_gate_layer(model, layer, inputs) -> LayerTaps:
