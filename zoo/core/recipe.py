@@ -50,6 +50,9 @@ class TrainConfig:
         teachers: run directories of trained models of the same family and labels; their
             averaged probabilities are mixed into every training target (`zoo.core.distill`).
         teacher_weight: the teachers' share of the target (1 - it stays the true label's).
+        keep: which weights the run keeps as its model: `best` (the epoch best on the family's
+            validation metric; the first of equals) or `last` (the last epoch's, after the whole
+            schedule: for a metric that saturates and so picks an early, unannealed epoch).
     """
 
     epochs: int = 40
@@ -68,6 +71,7 @@ class TrainConfig:
     deterministic: bool = False
     teachers: tuple[str, ...] = ()
     teacher_weight: float = 0.8
+    keep: str = "best"
 
 
 @dataclass(frozen=True)

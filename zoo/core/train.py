@@ -2,7 +2,8 @@
 
 Read this file top to bottom to follow a run: `train()` resolves the recipe,
 asks the family for data and a model, compiles with AdamW and a cosine
-schedule, fits with the callbacks below, then evaluates the best checkpoint.
+schedule, fits with the callbacks below, then evaluates the kept checkpoint (the best
+epoch, or with `train.keep='last'` the last).
 The family is an object implementing `zoo.core.family.Family`; nothing here
 knows which one.
 """
@@ -23,6 +24,8 @@ from zoo.core.distill import load_teachers, with_teachers
 from zoo.core.errors import ZooError
 from zoo.core.family import Family
 from zoo.core.recipe import Recipe
+
+KEEP = ("best", "last")  # `train.keep`: which epoch's weights the run keeps
 
 
 def _max_seconds_callback(seconds: float):
@@ -136,6 +139,8 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
     recipe_json = runs.prepare(run_dir, recipe.to_dict(), resume)
     recipe = family.recipe_from_dict(recipe_json)
     t = recipe.train
+    if t.keep not in KEEP:
+        raise ZooError(f"train.keep={t.keep!r}: choose {' or '.join(KEEP)}")
     keras.utils.set_random_seed(t.seed)
     if t.deterministic:
         tf.config.experimental.enable_op_determinism()
@@ -156,8 +161,9 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
                                          use_ema=t.ema > 0, ema_momentum=t.ema or 0.99),
         **family.compile_args(recipe))
 
-    # Callbacks: the family's, best checkpoint, resumable backup, history, TensorBoard, time budget.
+    # Callbacks: the family's, kept checkpoint, resumable backup, history, TensorBoard, time budget.
     best = runs.best_from_history(run_dir, family.monitor, family.monitor_mode) if resume else None
+    last = t.keep == "last"  # every epoch overwrites the model, so the last one stays
     budget = _max_seconds_callback(t.max_seconds) if t.max_seconds else None
     callbacks = [
         _clock_callbacks(t),  # first, so the epoch's `seconds` reaches the CSV log
@@ -166,8 +172,8 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
         *family.callbacks(recipe, splits),  # before the checkpoint, which may monitor what they log
         keras.callbacks.BackupAndRestore(str(run_dir / runs.CHECKPOINTS), delete_checkpoint=False),
         keras.callbacks.ModelCheckpoint(str(run_dir / runs.MODEL), monitor=family.monitor,
-                                        mode=family.monitor_mode, save_best_only=True,
-                                        initial_value_threshold=best),
+                                        mode=family.monitor_mode, save_best_only=not last,
+                                        initial_value_threshold=None if last else best),
         keras.callbacks.CSVLogger(str(run_dir / runs.HISTORY), append=resume),
         keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False, profile_batch=0),
     ]
@@ -185,7 +191,7 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
     seconds = time.monotonic() - start
     plot_history(run_dir)
 
-    # Report on the best checkpoint, not the last epoch.
+    # Report on the kept checkpoint (`train.keep`): by default the best, not the last epoch.
     best_model = keras.saving.load_model(run_dir / runs.MODEL, safe_mode=True,
                                          custom_objects=family.custom_objects())
     metrics = family.final_metrics(best_model, splits, run_dir, recipe)

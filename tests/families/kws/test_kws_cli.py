@@ -5,12 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
 from zoo.cli import main
+from zoo.families.registry import FAMILIES
 
 TINY = ["--set", "model.units=4", "--set", "model.layers=1", "--set", "train.epochs=2",
         "--set", "train.batch_size=16", "--set", "data.words=('zero', 'one', 'two')"]
@@ -101,6 +103,22 @@ def test_max_seconds_stops_training(zoo, digit_folder, tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["stopped_by_budget"] and metrics["epochs_run"] < 500
     assert (out / "model.keras").is_file()
+
+
+def test_keep_last_keeps_the_last_epochs_weights(zoo, digit_folder, tmp_path):
+    out = tmp_path / "last"
+    zoo("train", "kws_gru_s_fsdd", "--data", f"fsdd:{digit_folder}", "--out", out, "--data-root", tmp_path,
+        *TINY, "--set", "train.epochs=3", "--set", "train.keep='last'")
+    custom = FAMILIES["kws"].custom_objects()
+    kept = keras.saving.load_model(out / "model.keras", safe_mode=True, custom_objects=custom)
+    last = keras.saving.load_model(out / "model.keras", safe_mode=True, custom_objects=custom)
+    last.load_weights(out / "checkpoints" / "latest.weights.h5")  # the backup of the last epoch
+    for a, b in zip(kept.get_weights(), last.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    result = zoo("train", "kws_gru_s_fsdd", "--data", f"fsdd:{digit_folder}", "--out", tmp_path / "bad",
+                 "--data-root", tmp_path, *TINY, "--set", "train.keep='final'", ok=False)
+    assert result.exit_code == 1 and "train.keep='final': choose best or last" in result.output
+    assert not (tmp_path / "bad").exists()
 
 
 def test_a_recipe_that_cannot_be_built_leaves_no_run(zoo, digit_folder, tmp_path):

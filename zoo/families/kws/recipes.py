@@ -166,9 +166,12 @@ def recipes() -> list[Recipe]:
     # words among minutes of noise, so the GRU trains with 90 % of clips in noise at -5 to 20 dB over the clip:
     # validation-stream recall at 2 false alarms per hour 89.0 % over three seeds (the earlier noise, seed 0:
     # 73.7 %; model card).
+    # It keeps the last epoch's weights: clean validation accuracy saturates (99.7 %) and so picked early,
+    # unannealed epochs, and the last epoch's detect better (validation stream, nine seeds; model card).
     ufsdd = dataclasses.replace(fsdd, name="kws_ugru_s_fsdd", description="digits 0-9 on FSDD, causal GRU (streams)",
                                 model=_US, data=dataclasses.replace(_FSDD_NOISY, silence_percent=10.0, noise_prob=0.9,
-                                                                    snr_db=(-5.0, 20.0)))
+                                                                    snr_db=(-5.0, 20.0)),
+                                train=dataclasses.replace(_FSDD_TRAIN, keep="last"))
     uttsdigits = Recipe("kws_ugru_s_ttsdigits", NAME, "digits 0-9 by eSpeak NG, causal GRU (streams); test on FSDD",
                         _US, dataclasses.replace(ttsdigits_data, silence_percent=10.0),
                         TrainConfig(epochs=12, batch_size=64, learning_rate=3e-3, label_smoothing=0.1,
@@ -196,7 +199,7 @@ def recipes() -> list[Recipe]:
         # The causal LSTM keeps the earlier noise: the GRU's new one did not raise its validation-stream recall.
         dataclasses.replace(ufsdd, name="kws_ulstm_s_fsdd", description="digits 0-9 on FSDD, causal LSTM (streams)",
                             model=dataclasses.replace(_US, cell="lstm"),
-                            data=dataclasses.replace(_FSDD_NOISY, silence_percent=10.0)),
+                            data=dataclasses.replace(_FSDD_NOISY, silence_percent=10.0), train=_FSDD_TRAIN),
         uttsdigits,
         Recipe("kws_ucrnn_s_tts", NAME, "12-class Speech Commands task by eSpeak NG, causal conv + GRU (streams)",
                dataclasses.replace(_US, conv_filters=32), tts12,
