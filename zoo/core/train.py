@@ -125,7 +125,7 @@ def plot_history(run_dir: Path) -> None:
 
 def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path("data"), resume: bool = False,
           verbose: int | str = "auto") -> dict:
-    """Trains `recipe` into `run_dir` and returns the metrics of its best checkpoint.
+    """Trains `recipe` into `run_dir` and returns the metrics of its kept checkpoint (`train.keep`).
 
     Args:
         recipe: the resolved recipe (overrides and --data applied).
@@ -192,12 +192,11 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
     plot_history(run_dir)
 
     # Report on the kept checkpoint (`train.keep`): by default the best, not the last epoch.
-    best_model = keras.saving.load_model(run_dir / runs.MODEL, safe_mode=True,
-                                         custom_objects=family.custom_objects())
-    metrics = family.final_metrics(best_model, splits, run_dir, recipe)
+    kept = keras.saving.load_model(run_dir / runs.MODEL, safe_mode=True, custom_objects=family.custom_objects())
+    metrics = family.final_metrics(kept, splits, run_dir, recipe)
     metrics.update(train_seconds=round(seconds, 1), epochs_run=len(model.history.epoch) if model.history else 0,
                    stopped_by_budget=bool(budget and budget.stopped_at),
-                   params=int(best_model.count_params()),
+                   params=int(kept.count_params()),
                    recipe=recipe.name)
     runs.write_json(run_dir / runs.METRICS, metrics)
     return metrics

@@ -196,7 +196,8 @@ def recipes() -> list[Recipe]:
                dataclasses.replace(_S, units=128, conv_filters=64), sc12,
                TrainConfig(epochs=30, batch_size=128, learning_rate=2e-3, label_smoothing=0.1)),
         ufsdd,
-        # The causal LSTM keeps the earlier noise: the GRU's new one did not raise its validation-stream recall.
+        # The causal LSTM keeps the earlier noise (the GRU's new one did not raise its validation-stream recall)
+        # and the best epoch (the last epoch's weights were not tried on it).
         dataclasses.replace(ufsdd, name="kws_ulstm_s_fsdd", description="digits 0-9 on FSDD, causal LSTM (streams)",
                             model=dataclasses.replace(_US, cell="lstm"),
                             data=dataclasses.replace(_FSDD_NOISY, silence_percent=10.0), train=_FSDD_TRAIN),
