@@ -54,8 +54,12 @@ def keras_to_tflite(model, signature, quantize: str, calibration=None, float_lay
 
 
 def _atomic_dir(target: Path, build) -> None:
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    """Builds a folder under a fresh temporary name beside `target`, then renames it over `target`.
+
+    The temporary name is unique, so two exports of one run at once never share it.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; an export folder is not
     try:
         build(tmp)
     except BaseException:
