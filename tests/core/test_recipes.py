@@ -70,10 +70,25 @@ def test_overrides_are_typed():
     ("model.bidirectional=1", "expected bool"),
     ("data.snr_db=(1, 2, 3)", "expected 2 items"),
     ("epochs", "expected section.field=value"),
+    ("model.cell=grux", "'grux' is not one of 'rnn', 'lstm', 'gru'"),
+    ("model.pooling=avg", "'avg' is not one of 'last', 'mean', 'max', 'attention'"),
+    ("model.normalize=True", "True is not one of 'none', 'max', 'cmvn'"),
+    ("train.keep=final", "'final' is not one of 'best', 'last'"),
+    ("train.schedule=linear", "'linear' is not one of 'constant', 'cosine', 'time_cosine'"),
 ])
 def test_bad_overrides_fail_clearly(override, message):
     with pytest.raises(ZooError, match=message.replace("(", r"\(").replace(")", r"\)")):
         apply_overrides(registry().get("kws_gru_s_fsdd"), [override])
+
+
+@pytest.mark.parametrize("name", registry().names())
+def test_every_recipes_cell_is_a_checked_choice(name):
+    """A misspelt cell fails at the override, in every family, before anything is built."""
+    recipe = registry().get(name)
+    for cell in ("rnn", "lstm", "gru"):
+        assert apply_overrides(recipe, [f"model.cell={cell}"]).model.cell == cell
+    with pytest.raises(ZooError, match="model.cell: 'GRU' is not one of"):
+        apply_overrides(recipe, ["model.cell=GRU"])
 
 
 def test_recipe_round_trips_through_json():

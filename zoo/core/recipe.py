@@ -21,6 +21,9 @@ from pathlib import Path
 
 from zoo.core.errors import ZooError
 
+#: Which weights a run keeps (`TrainConfig.keep`).
+Keep = typing.Literal["best", "last"]
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -58,7 +61,7 @@ class TrainConfig:
     epochs: int = 40
     batch_size: int = 64
     learning_rate: float = 3e-3
-    schedule: str = "cosine"
+    schedule: typing.Literal["constant", "cosine", "time_cosine"] = "cosine"
     warmup_epochs: float = 1.0
     weight_decay: float = 1e-4
     label_smoothing: float = 0.0
@@ -71,7 +74,7 @@ class TrainConfig:
     deterministic: bool = False
     teachers: tuple[str, ...] = ()
     teacher_weight: float = 0.8
-    keep: str = "best"
+    keep: Keep = "best"
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,11 @@ def _check_type(value, annotation, key: str):
                 pass
         raise ZooError(f"--set {key}: {value!r} is not {annotation}")
     if annotation is typing.Any:
+        return value
+    if origin is typing.Literal:
+        choices = typing.get_args(annotation)
+        if value not in choices or type(value) is not type(choices[0]):
+            raise ZooError(f"--set {key}: {value!r} is not one of {', '.join(map(repr, choices))}")
         return value
     if isinstance(annotation, type):
         if annotation is not bool and isinstance(value, bool):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import math
 import time
+import typing
 from pathlib import Path
 
 import keras
@@ -23,9 +24,9 @@ from zoo.core import runs
 from zoo.core.distill import load_teachers, with_teachers
 from zoo.core.errors import ZooError
 from zoo.core.family import Family
-from zoo.core.recipe import Recipe
+from zoo.core.recipe import Keep, Recipe
 
-KEEP = ("best", "last")  # `train.keep`: which epoch's weights the run keeps
+KEEP = typing.get_args(Keep)  # `train.keep`: which epoch's weights the run keeps
 
 
 def _max_seconds_callback(seconds: float):

@@ -31,7 +31,7 @@ import dataclasses
 import keras
 import numpy as np
 
-CELLS = ("rnn", "lstm", "gru")
+from zoo.nn.cells import CELLS
 
 #: What each tapped value is, in the order a figure shows them.
 GATES = {

@@ -117,7 +117,7 @@ def test_keep_last_keeps_the_last_epochs_weights(zoo, digit_folder, tmp_path):
         np.testing.assert_array_equal(a, b)
     result = zoo("train", "kws_gru_s_fsdd", "--data", f"fsdd:{digit_folder}", "--out", tmp_path / "bad",
                  "--data-root", tmp_path, *TINY, "--set", "train.keep='final'", ok=False)
-    assert result.exit_code == 1 and "train.keep='final': choose best or last" in result.output
+    assert result.exit_code == 1 and "train.keep: 'final' is not one of 'best', 'last'" in result.output
     assert not (tmp_path / "bad").exists()
 
 

@@ -8,14 +8,17 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass
 
 from zoo.core.recipe import Recipe, TrainConfig
+from zoo.nn.cells import Cell
 
 NAME = "caption"
 SOURCES = ("shapes", "features", "frames")
-HEADS = ("meanpool", "s2vt", "attention")
-ENCODERS = ("slots", "conv", "features", "mobilenet_v3_small")
+Head = typing.Literal["meanpool", "s2vt", "attention"]
+Encoder = typing.Literal["slots", "conv", "features", "mobilenet_v3_small"]
+HEADS, ENCODERS = typing.get_args(Head), typing.get_args(Encoder)
 
 
 @dataclass(frozen=True)
@@ -47,11 +50,11 @@ class CaptionModel:
             a direct signal to the frame encoder for every content word.
     """
 
-    head: str = "s2vt"
-    cell: str = "lstm"
+    head: Head = "s2vt"
+    cell: Cell = "lstm"
     units: int = 256
     embedding: int = 64
-    encoder: str = "conv"
+    encoder: Encoder = "conv"
     frames: int = 4
     size: int = 64
     feature_dim: int = 4096

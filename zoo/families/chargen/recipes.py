@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from zoo.core.recipe import Recipe, TrainConfig
+from zoo.nn.cells import Cell
 
 NAME = "chargen"
 SOURCES = ("pydocs", "shakespeare", "text")
@@ -26,7 +27,7 @@ class ChargenModel:
         dropout: after the embedding and after each recurrent layer (training only).
     """
 
-    cell: str = "gru"
+    cell: Cell = "gru"
     units: int = 256
     layers: int = 1
     embedding: int = 64

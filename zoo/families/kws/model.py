@@ -13,16 +13,19 @@ Example:
 
 from __future__ import annotations
 
+import typing
+
 import keras
 
 from zoo.audio.features import AudioFeatures, SpecAugment
 from zoo.core.errors import ZooError
 from zoo.core.recipe import Recipe
+from zoo.families.kws.recipes import Pooling
 from zoo.families.kws.size import why_not_causal
 from zoo.nn.layers import AttentionPooling, MeanProbabilities
 from zoo.nn.recurrent import recurrent_layer
 
-POOLINGS = ("last", "mean", "max", "attention")
+POOLINGS = typing.get_args(Pooling)
 KERNEL, STRIDE = 5, 2  # the CRNN front: two convolutions of width KERNEL, the second with stride STRIDE
 
 

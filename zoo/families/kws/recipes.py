@@ -16,12 +16,16 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass
 
 from zoo.audio.speech import DIGITS, SC_COMMANDS, SC_OTHER, SILENCE, UNKNOWN
 from zoo.core.recipe import Recipe, TrainConfig
+from zoo.nn.cells import Cell
 
 NAME = "kws"
+Pooling = typing.Literal["last", "mean", "max", "attention"]
+Normalize = typing.Literal["none", "max", "cmvn"]
 SOURCES = ("tts", "speech_commands", "fsdd", "folder")
 
 
@@ -55,13 +59,13 @@ class KWSModel:
             trained from a recipe, the members learn jointly from their mean.
     """
 
-    cell: str = "gru"
+    cell: Cell = "gru"
     units: int = 64
     layers: int = 1
     bidirectional: bool = False
     causal: bool = False
     conv_filters: int = 0
-    pooling: str = "attention"
+    pooling: Pooling = "attention"
     dropout: float = 0.1
     frame_ms: float = 25.0
     step_ms: float = 10.0
@@ -69,7 +73,7 @@ class KWSModel:
     num_mfcc: int = 0
     fmin: float = 20.0
     fmax: float = 0.0
-    normalize: str = "cmvn"
+    normalize: Normalize = "cmvn"
     floor_db: float = 60.0
     time_masks: int = 2
     time_width: int = 10
