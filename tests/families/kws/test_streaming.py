@@ -174,6 +174,17 @@ def test_scoring_counts_wrong_keywords_and_repeats_as_false_alarms():
         "events": 2, "detections": 4, "hits": 1, "recall": 0.5, "false_alarms": 3, "false_alarms_per_hour": 6.0}
 
 
+def test_scoring_matches_within_the_event_and_tolerance_whatever_the_truths_order():
+    truth = [{"start": 20.0, "end": 20.3, "keyword": "no"}, {"start": 5.0, "end": 8.0, "keyword": "yes"},
+             {"start": 7.5, "end": 7.9, "keyword": "yes"}]
+    found = [{"time": 8.5, "keyword": "yes"},  # then the short "yes" (7.5-7.9), within its tolerance
+             {"time": 7.7, "keyword": "yes"},  # both "yes" events cover 7.7: the first listed (5-8) takes it
+             {"time": 19.9, "keyword": "no"},  # before its start
+             {"time": 21.31, "keyword": "no"}]  # past end + tolerance
+    result = score_events(found, truth, seconds=3600)
+    assert (result["hits"], result["false_alarms"]) == (2, 2)
+
+
 def test_long_stream_places_keywords_at_the_snr_and_lists_them():
     rng = np.random.default_rng(1)
     word = np.zeros(8000, np.float32)

@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import bisect
 import collections
 import dataclasses
 import itertools
@@ -225,10 +226,15 @@ def score_events(events: list[dict], truth: list[dict], seconds: float, toleranc
     """
     used = [False] * len(truth)
     hits = 0
+    # Only events starting within the longest event (plus tolerance) before a detection can match it.
+    order = sorted(range(len(truth)), key=lambda i: truth[i]["start"])
+    starts = [truth[i]["start"] for i in order]
+    reach = max((t["end"] - t["start"] for t in truth), default=0.0) + tolerance
     for event in sorted(events, key=lambda e: e["time"]):
-        for i, true in enumerate(truth):
-            if not used[i] and true["keyword"] == event["keyword"] and \
-                    true["start"] <= event["time"] <= true["end"] + tolerance:
+        lo, hi = bisect.bisect_left(starts, event["time"] - reach), bisect.bisect_right(starts, event["time"])
+        for i in sorted(order[lo:hi]):  # in the list's order, as a plain scan would meet them
+            true = truth[i]
+            if not used[i] and true["keyword"] == event["keyword"] and event["time"] <= true["end"] + tolerance:
                 used[i] = True
                 hits += 1
                 break
