@@ -110,10 +110,10 @@ def test_keep_last_keeps_the_last_epochs_weights(zoo, digit_folder, tmp_path):
     zoo("train", "kws_gru_s_fsdd", "--data", f"fsdd:{digit_folder}", "--out", out, "--data-root", tmp_path,
         *TINY, "--set", "train.epochs=3", "--set", "train.keep='last'")
     custom = FAMILIES["kws"].custom_objects()
-    kept = keras.saving.load_model(out / "model.keras", safe_mode=True, custom_objects=custom)
-    last = keras.saving.load_model(out / "model.keras", safe_mode=True, custom_objects=custom)
-    last.load_weights(out / "checkpoints" / "latest.weights.h5")  # the backup of the last epoch
-    for a, b in zip(kept.get_weights(), last.get_weights(), strict=True):
+    model = keras.saving.load_model(out / "model.keras", safe_mode=True, custom_objects=custom)
+    kept = model.get_weights()
+    model.load_weights(out / "checkpoints" / "latest.weights.h5")  # the backup of the last epoch
+    for a, b in zip(kept, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     result = zoo("train", "kws_gru_s_fsdd", "--data", f"fsdd:{digit_folder}", "--out", tmp_path / "bad",
                  "--data-root", tmp_path, *TINY, "--set", "train.keep='final'", ok=False)
