@@ -163,7 +163,7 @@ def _check_type(value, annotation, key: str):
         return value
     if origin is typing.Literal:
         choices = typing.get_args(annotation)
-        if value not in choices or type(value) is not type(choices[0]):
+        if not any(type(value) is type(c) and value == c for c in choices):  # True is not 1
             raise ZooError(f"--set {key}: {value!r} is not one of {', '.join(map(repr, choices))}")
         return value
     if isinstance(annotation, type):
