@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from zoo.core.load import load
-from zoo.families.kws.listen import Detector, DetectorSettings, events_at, hop_probabilities, score_events
-from zoo.families.kws.stream_eval import THRESHOLDS, pick_threshold, read_truth
+from zoo.families.kws.listen import Detector, DetectorSettings, hop_probabilities
+from zoo.families.kws.stream_eval import detection_curve, pick_threshold, read_truth
 from zoo.families.registry import FAMILIES
 
 MOST_WINDOWS = 16
@@ -69,8 +69,7 @@ def operating_point(scores: list[dict], windows: int, smooth: float, truth: list
     tops = np.array([int(np.argmax(k[1])) for k in kept])
     top_scores = np.array([float(np.max(k[1])) for k in kept])
     seconds = float(times[-1])
-    curve = [{"threshold": th, **score_events(events_at(labels, tops, t, top_scores, th, settings), truth, seconds)}
-             for th in THRESHOLDS]
+    curve = detection_curve(labels, tops, t, top_scores, truth, seconds, settings)
     chosen = pick_threshold(curve, max_fa)
     row = next(r for r in curve if r["threshold"] == chosen)
     return {"threshold": chosen, "recall": row["recall"], "false_alarms_per_hour": row["false_alarms_per_hour"]}
