@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.core import runs
 from zoo.core.load import load
 from zoo.families.kws.listen import Detector, DetectorSettings, hop_probabilities
 from zoo.families.kws.stream_eval import detection_curve, pick_threshold, read_truth
@@ -32,7 +33,7 @@ MOST_WINDOWS = 16
 
 
 def window_scores(run: Path, stream: Path) -> dict:
-    """Times, probabilities [n, classes] and window index of every staggered window of `run`."""
+    """Times and probabilities [n, classes] of every staggered window of `run`, in the order they come."""
     cache = run / f"listener_{stream.stem}.npz"
     if cache.exists() and cache.stat().st_mtime > (run / "model.keras").stat().st_mtime:
         with np.load(cache) as d:
@@ -41,23 +42,22 @@ def window_scores(run: Path, stream: Path) -> dict:
     model = loaded.family.inference(loaded)
     step = model.step_function()
     clip_hops = model.clip_hops(step)
-    offsets = np.round(np.arange(MOST_WINDOWS) * clip_hops / MOST_WINDOWS).astype(int)
-    times, probs, index = [], [], []
+    times, probs = [], []
     for time, p in hop_probabilities(step, stream, model.sample_rate, MOST_WINDOWS, clip_hops):
-        hop = int(round(time * model.sample_rate / step.hop)) + clip_hops // 2 - 1  # the hop's index, lead included
         times.append(time)
         probs.append(p)
-        index.append(int(np.flatnonzero((hop - offsets) % clip_hops == clip_hops - 1)[0]))
-    scores = {"times": np.array(times), "probs": np.array(probs, np.float32), "window": np.array(index),
-              "labels": np.array(model.labels), "hop_seconds": np.array(step.hop / model.sample_rate),
-              "clip_hops": np.array(clip_hops)}
-    np.savez(cache, **scores)
+    scores = {"times": np.array(times), "probs": np.array(probs, np.float32), "labels": np.array(model.labels),
+              "hop_seconds": np.array(step.hop / model.sample_rate), "clip_hops": np.array(clip_hops)}
+    with runs.atomic_path(cache) as tmp, open(tmp, "wb") as f:
+        np.savez(f, **scores)
     return scores
 
 
 def operating_point(scores: list[dict], windows: int, smooth: float, truth: list[dict], max_fa: float) -> dict:
     """The highest recall at no more than `max_fa` false alarms per hour, for runs joined by their mean."""
-    keep = scores[0]["window"] % (MOST_WINDOWS // windows) == 0
+    # The staggered windows take turns (each yields once per clip length, in the order of their starts),
+    # so the n-th score is window n % MOST_WINDOWS, and every other one of 16 are the 8 windows' scores.
+    keep = np.arange(len(scores[0]["times"])) % (MOST_WINDOWS // windows) == 0
     times = scores[0]["times"][keep]
     probs = np.mean([s["probs"][keep] for s in scores], axis=0, dtype=np.float64)
     labels = [str(x) for x in scores[0]["labels"]]

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from zoo.core.errors import ZooError
-from zoo.core.recipe import Recipe, Registry, TrainConfig, apply_overrides
+from zoo.core.recipe import Recipe, Registry, TrainConfig, apply_overrides, check_choices
 from zoo.families.registry import get, registry
 
 
@@ -89,6 +89,16 @@ def test_every_recipes_cell_is_a_checked_choice(name):
         assert apply_overrides(recipe, [f"model.cell={cell}"]).model.cell == cell
     with pytest.raises(ZooError, match="model.cell: 'GRU' is not one of"):
         apply_overrides(recipe, ["model.cell=GRU"])
+
+
+def test_choices_are_checked_however_the_recipe_was_made():
+    recipe = registry().get("kws_ugru_s_fsdd")
+    check_choices(recipe)
+    bad = dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, keep="final"))
+    with pytest.raises(ZooError, match="train.keep='final': choose one of 'best', 'last'"):
+        check_choices(bad)
+    with pytest.raises(ZooError, match="model.cell=True: choose one of"):
+        check_choices(dataclasses.replace(recipe, model=dataclasses.replace(recipe.model, cell=True)))
 
 
 def test_recipe_round_trips_through_json():

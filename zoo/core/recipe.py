@@ -21,9 +21,6 @@ from pathlib import Path
 
 from zoo.core.errors import ZooError
 
-#: Which weights a run keeps (`TrainConfig.keep`).
-Keep = typing.Literal["best", "last"]
-
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -74,7 +71,7 @@ class TrainConfig:
     deterministic: bool = False
     teachers: tuple[str, ...] = ()
     teacher_weight: float = 0.8
-    keep: Keep = "best"
+    keep: typing.Literal["best", "last"] = "best"
 
 
 @dataclass(frozen=True)
@@ -137,6 +134,10 @@ class Registry:
         return len(self._recipes)
 
 
+def _is_choice(value, choices) -> bool:
+    return any(type(value) is type(c) and value == c for c in choices)  # True is not 1
+
+
 def _check_type(value, annotation, key: str):
     """Returns `value` converted to `annotation` or raises ZooError."""
     origin = typing.get_origin(annotation)
@@ -163,7 +164,7 @@ def _check_type(value, annotation, key: str):
         return value
     if origin is typing.Literal:
         choices = typing.get_args(annotation)
-        if not any(type(value) is type(c) and value == c for c in choices):  # True is not 1
+        if not _is_choice(value, choices):
             raise ZooError(f"--set {key}: {value!r} is not one of {', '.join(map(repr, choices))}")
         return value
     if isinstance(annotation, type):
@@ -174,6 +175,22 @@ def _check_type(value, annotation, key: str):
                 f"--set {key}: expected {annotation.__name__}, got {type(value).__name__} {value!r}"
             )
     return value
+
+
+def check_choices(recipe: Recipe) -> None:
+    """Raises ZooError if a `Literal`-typed field of any section holds a value outside its choices.
+
+    `--set` checks each value it parses; this checks a recipe however it was made (the Python
+    API, an edited `recipe.json`), before training writes anything.
+    """
+    for section in Recipe.SECTIONS:
+        config = getattr(recipe, section)
+        for name, hint in typing.get_type_hints(type(config)).items():
+            if typing.get_origin(hint) is typing.Literal:
+                value = getattr(config, name)
+                choices = typing.get_args(hint)
+                if not _is_choice(value, choices):
+                    raise ZooError(f"{section}.{name}={value!r}: choose one of {', '.join(map(repr, choices))}")
 
 
 def parse_override(text: str) -> tuple[str, str, typing.Any]:

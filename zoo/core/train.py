@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import math
 import time
-import typing
 from pathlib import Path
 
 import keras
@@ -24,9 +23,7 @@ from zoo.core import runs
 from zoo.core.distill import load_teachers, with_teachers
 from zoo.core.errors import ZooError
 from zoo.core.family import Family
-from zoo.core.recipe import Keep, Recipe
-
-KEEP = typing.get_args(Keep)  # `train.keep`: which epoch's weights the run keeps
+from zoo.core.recipe import Recipe, check_choices
 
 
 def _max_seconds_callback(seconds: float):
@@ -92,8 +89,6 @@ def _schedule(recipe: Recipe, steps_per_epoch: int):
         if not t.max_seconds:
             raise ZooError("train.schedule='time_cosine' decays over train.max_seconds; set it above 0")
         return time_cosine(t, 0.0)
-    if t.schedule != "cosine":
-        raise ZooError(f"train.schedule={t.schedule!r}: choose constant, cosine or time_cosine")
     total = max(1, t.epochs * steps_per_epoch)
     warmup = min(total - 1, int(t.warmup_epochs * steps_per_epoch))
     return keras.optimizers.schedules.CosineDecay(
@@ -137,11 +132,12 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
         verbose: Keras progress-bar mode.
     """
     run_dir = Path(run_dir)
+    check_choices(recipe)
     recipe_json = runs.prepare(run_dir, recipe.to_dict(), resume)
     recipe = family.recipe_from_dict(recipe_json)
+    if resume:
+        check_choices(recipe)  # the saved recipe, which the user may have edited
     t = recipe.train
-    if t.keep not in KEEP:
-        raise ZooError(f"train.keep={t.keep!r}: choose {' or '.join(KEEP)}")
     keras.utils.set_random_seed(t.seed)
     if t.deterministic:
         tf.config.experimental.enable_op_determinism()

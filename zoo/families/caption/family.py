@@ -49,9 +49,6 @@ class VideoCaptioning(Family):
             need = ("model.encoder=features" if recipe.data.source == "features"
                     else "a pixel encoder (model.encoder=conv)")
             raise ZooError(f"--data {recipe.data.source} needs {need}; this recipe has model.encoder={m.encoder}")
-        if m.head not in caption_recipes.HEADS or m.encoder not in caption_recipes.ENCODERS:
-            raise ZooError(f"model.head={m.head!r}, model.encoder={m.encoder!r}: heads are "
-                           f"{', '.join(caption_recipes.HEADS)}; encoders {', '.join(caption_recipes.ENCODERS)}")
         if m.encoder == "mobilenet_v3_small":
             from zoo.families.caption.model import MOBILENET_WEIGHTS, mobilenet_weights
 

@@ -18,7 +18,6 @@ NAME = "caption"
 SOURCES = ("shapes", "features", "frames")
 Head = typing.Literal["meanpool", "s2vt", "attention"]
 Encoder = typing.Literal["slots", "conv", "features", "mobilenet_v3_small"]
-HEADS, ENCODERS = typing.get_args(Head), typing.get_args(Encoder)
 
 
 @dataclass(frozen=True)
