@@ -81,7 +81,7 @@ def simulate_channel(audio: np.ndarray, sample_rate: int, rng: np.random.Generat
 def batch_augmenter(noise_bank: np.ndarray, shift: int, noise_prob: float,
                     snr_db: tuple[float, float], gain_db: tuple[float, float],
                     speed: tuple[float, float] = (1.0, 1.0), cut: float = 0.0, cut_label: int | None = None,
-                    cut_beyond: tuple[int, int] = (0, 0)):
+                    cut_beyond: tuple[int, int] = (0, 0), place: float = 0.0):
     """Returns a tf function (audio [B, N] float32, one-hot labels) -> augmented (audio, labels).
 
     Speed perturbation resamples the whole batch by one random factor (tempo
@@ -93,6 +93,11 @@ def batch_augmenter(noise_bank: np.ndarray, shift: int, noise_prob: float,
     moved later until its sound (the last sample above 5 % of the clip's peak) runs
     `cut_beyond` samples past the clip's end, and relabelled `cut_label`: a causal
     model learns not to name a word before it has heard all of it.
+
+    With `place` > 0, that fraction of the clips not labelled `cut_label` has its sound
+    (from the first to the last sample above 5 % of the clip's peak) moved to a uniformly
+    random place where it still fits whole, as a detector's sliding windows see words:
+    anywhere from the window's start to its end, not only near the middle.
     """
     import tensorflow as tf
 
@@ -118,15 +123,32 @@ def batch_augmenter(noise_bank: np.ndarray, shift: int, noise_prob: float,
             offsets = tf.random.uniform([b], 0, 2 * shift + 1, tf.int32)
             idx = offsets[:, None] + tf.range(n)[None, :]
             audio = tf.gather(padded, idx, batch_dims=1)
-        if cut > 0 and cut_label is not None:
-            loud = tf.abs(audio) > 0.05 * tf.reduce_max(tf.abs(audio), axis=1, keepdims=True)
-            end = n - tf.argmax(tf.cast(tf.reverse(loud, [1]), tf.int32), axis=1, output_type=tf.int32)
-            move = n - end + tf.random.uniform([b], cut_beyond[0], cut_beyond[1] + 1, tf.int32)
-            chosen = (tf.random.uniform([b]) < cut) & (tf.argmax(labels, axis=1, output_type=tf.int32) != cut_label)
-            move = tf.where(chosen, move, 0)
+        def extent(audio):  # first and one past the last sample above 5 % of each clip's peak
+            loud = tf.cast(tf.abs(audio) > 0.05 * tf.reduce_max(tf.abs(audio), axis=1, keepdims=True), tf.int32)
+            first = tf.argmax(loud, axis=1, output_type=tf.int32)
+            return first, n - tf.argmax(tf.reverse(loud, [1]), axis=1, output_type=tf.int32)
+
+        def move_by(audio, move):  # later by `move` samples each (earlier if negative), zero-filled
             idx = tf.range(n)[None, :] - move[:, None]
-            audio = tf.where(idx >= 0, tf.gather(audio, tf.maximum(idx, 0), batch_dims=1), 0.0)
-            labels = tf.where(chosen[:, None], tf.one_hot(cut_label, tf.shape(labels)[1], dtype=labels.dtype), labels)
+            inside = (idx >= 0) & (idx < n)
+            return tf.where(inside, tf.gather(audio, tf.clip_by_value(idx, 0, n - 1), batch_dims=1), 0.0)
+
+        def chosen(fraction):
+            pick = tf.random.uniform([b]) < fraction
+            if cut_label is None:
+                return pick
+            return pick & (tf.argmax(labels, axis=1, output_type=tf.int32) != cut_label)
+
+        if place > 0:
+            first, end = extent(audio)
+            start = tf.cast(tf.floor(tf.random.uniform([b]) * tf.cast(n - (end - first) + 1, tf.float32)), tf.int32)
+            audio = move_by(audio, tf.where(chosen(place), start - first, 0))
+        if cut > 0 and cut_label is not None:
+            _, end = extent(audio)
+            cut_now = chosen(cut)
+            move = n - end + tf.random.uniform([b], cut_beyond[0], cut_beyond[1] + 1, tf.int32)
+            audio = move_by(audio, tf.where(cut_now, move, 0))
+            labels = tf.where(cut_now[:, None], tf.one_hot(cut_label, tf.shape(labels)[1], dtype=labels.dtype), labels)
         if noise_prob > 0 and noise_bank.shape[0] > 0:
             which = tf.random.uniform([b], 0, tf.shape(bank)[0], tf.int32)
             start = tf.random.uniform([b], 0, tf.shape(bank)[1] - n, tf.int32)

@@ -236,6 +236,19 @@ def test_streaming_export_listen_and_stream_eval_through_the_cli(zoo, causal_run
     assert (out / "stream_long.png").stat().st_size > 5000 and (out / "stream_long.json").is_file()
 
 
+def test_noisy_clips_benchmark_scores_kept_and_last_weights_on_the_same_clips(causal_run):
+    out, data_root = causal_run
+    result = subprocess.run([sys.executable, "bench/noisy_clips.py", str(out), str(out), "--split", "test",
+                             "--snr", "0", "20", "--last", "--data-root", str(data_root)],
+                            check=True, capture_output=True, text=True)
+    report = json.loads(result.stdout)
+    rows = report["runs"]
+    assert [r["weights"] for r in rows] == ["kept", "last", "kept", "last"]
+    assert all(r["clips"] > 0 and 0 <= r["0 dB"] <= 100 and 0 <= r["20 dB"] <= 100 for r in rows)
+    assert rows[0] == rows[2] and rows[1] == rows[3]  # the same run hears the same noisy clips
+    assert report["over_runs"]["kept"]["sd"] == 0.0
+
+
 def test_listen_refuses_what_cannot_stream(zoo, causal_run, tmp_path):
     out, _ = causal_run
     (tmp_path / "bad.wav").write_bytes(b"RIFF0000WAVEjunk")
@@ -277,3 +290,23 @@ def test_cut_words_run_past_the_clip_end_and_become_silence():
     for row in audio[:2]:  # the word now starts later and is cut by the clip's end
         assert 6800 <= np.flatnonzero(row)[0] <= 7600 and row[-1] == 0.5
     assert np.array_equal(audio[2], x[2])  # already silence: untouched
+
+
+def test_placed_words_land_anywhere_whole_and_keep_their_label():
+    import tensorflow as tf
+
+    from zoo.audio.augment import batch_augmenter
+
+    x = np.zeros((200, 8000), np.float32)
+    x[:, 3000:5000] = np.linspace(0.1, 0.5, 2000)
+    x[-1] = 0.0  # a silence clip: never moved
+    labels = tf.one_hot([1] * 199 + [0], 3)
+    augment = batch_augmenter(np.zeros((1, 20000), np.float32), 0, 0.0, (10, 10), (0, 0), cut_label=0, place=1.0)
+    audio, out = augment(tf.constant(x), labels)
+    audio = audio.numpy()
+    assert np.array_equal(out.numpy(), labels.numpy())
+    starts = np.array([np.flatnonzero(row)[0] for row in audio[:-1]])
+    for row, start in zip(audio[:-1], starts):  # the whole word, unchanged, somewhere in the clip
+        assert np.array_equal(row[start:start + 2000], x[0, 3000:5000]) and np.count_nonzero(row) == 2000
+    assert starts.min() < 600 and starts.max() > 5400  # from near the start to near the end
+    assert not audio[-1].any()

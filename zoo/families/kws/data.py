@@ -93,7 +93,8 @@ def datasets(recipe: Recipe, data_root: Path) -> Splits:
     augment = batch_augmenter(aset.noise, int(d.sample_rate * d.shift_ms / 1000), d.noise_prob,
                               d.snr_db, d.gain_db, d.speed, cut=d.cut_percent / 100,
                               cut_label=labels.index(SILENCE) if SILENCE in labels else None,
-                              cut_beyond=(int(0.1 * d.sample_rate), int(0.3 * d.sample_rate)))
+                              cut_beyond=(int(0.1 * d.sample_rate), int(0.3 * d.sample_rate)),
+                              place=d.place_percent / 100)
 
     def prepare(audio, y):
         return tf.cast(audio, tf.float32) / 32768.0, tf.one_hot(y, len(labels))

@@ -110,6 +110,9 @@ class KWSData:
         cut_percent: percentage of keyword clips moved later until the word runs 0.1-0.3 s
             past the clip's end, and labelled `_silence_` (needs that class): a causal model
             learns to wait for the end of a word before naming it.
+        place_percent: percentage of keyword clips whose spoken part is moved to a uniformly
+            random place where it still fits whole: a detector's sliding windows hear words
+            anywhere, from just after a window's start to just before its end.
     """
 
     source: str = "tts"
@@ -131,6 +134,7 @@ class KWSData:
     snr_db: tuple[float, float] = (5.0, 30.0)
     gain_db: tuple[float, float] = (-10.0, 6.0)
     cut_percent: float = 0.0
+    place_percent: float = 0.0
 
 
 _ACCENTS = ("en", "en-us", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan",
