@@ -1,7 +1,7 @@
 """Listener settings and ensemble sizes on one stream, from each run's per-window scores; prints JSON.
 
     python bench/listener.py RUN [RUN ...] --stream V.wav --events V.json
-        [--groups 0,1,2 3,4,5] [--windows 8 16] [--smooth 0.5 0.75 1.0] [--max-false-alarms 2]
+        [--groups 0,1,2 3,4,5] [--windows 8 16] [--smooth 0.5 0.75 1.0] [--max-false-alarms 2] [--count all|noise]
 
 Meant for a validation stream: it is how listener defaults and ensemble sizes are chosen
 without the test stream. Each run's class probabilities for every staggered window
@@ -26,7 +26,7 @@ import numpy as np
 from zoo.core import runs
 from zoo.core.load import load
 from zoo.families.kws.listen import Detector, DetectorSettings, hop_probabilities
-from zoo.families.kws.stream_eval import detection_curve, pick_threshold, read_truth
+from zoo.families.kws.stream_eval import FALSE_ALARMS, detection_curve, pick_threshold, read_truth
 from zoo.families.registry import FAMILIES
 
 MOST_WINDOWS = 16
@@ -53,7 +53,8 @@ def window_scores(run: Path, stream: Path) -> dict:
     return scores
 
 
-def operating_point(scores: list[dict], windows: int, smooth: float, truth: list[dict], max_fa: float) -> dict:
+def operating_point(scores: list[dict], windows: int, smooth: float, truth: list[dict], max_fa: float,
+                    count: str = "all") -> dict:
     """The highest recall at no more than `max_fa` false alarms per hour, for runs joined by their mean."""
     # The staggered windows take turns (each yields once per clip length, in the order of their starts),
     # so the n-th score is window n % MOST_WINDOWS, and every other one of 16 are the 8 windows' scores.
@@ -70,9 +71,10 @@ def operating_point(scores: list[dict], windows: int, smooth: float, truth: list
     top_scores = np.array([float(np.max(k[1])) for k in kept])
     seconds = float(times[-1])
     curve = detection_curve(labels, tops, t, top_scores, truth, seconds, settings)
-    chosen = pick_threshold(curve, max_fa)
+    chosen = pick_threshold(curve, max_fa, count)
     row = next(r for r in curve if r["threshold"] == chosen)
-    return {"threshold": chosen, "recall": row["recall"], "false_alarms_per_hour": row["false_alarms_per_hour"]}
+    return {"threshold": chosen, **{k: row[k] for k in ("recall", "false_alarms_per_hour", "wrong", "in_noise",
+                                                         "noise_false_alarms_per_hour")}}
 
 
 def main() -> None:
@@ -85,22 +87,28 @@ def main() -> None:
     parser.add_argument("--windows", nargs="+", type=int, default=[8, 16], choices=[1, 2, 4, 8, 16])
     parser.add_argument("--smooth", nargs="+", type=float, default=[0.5, 0.75, 1.0])
     parser.add_argument("--max-false-alarms", type=float, default=2.0)
+    parser.add_argument("--count", choices=sorted(FALSE_ALARMS), default="all",
+                        help="false alarms the bound holds: all unmatched detections, or only those in noise")
     args = parser.parse_args()
     truth = read_truth(args.events)["events"]
     scores = [window_scores(run, args.stream) for run in args.runs]
     groups = [[int(i) for i in g.split(",")] for g in args.groups] if args.groups else [[i] for i in range(len(scores))]
+    for g in groups:  # an ensemble's members read the same windows, as `zoo ensemble` requires one architecture
+        if any(not np.array_equal(scores[i]["times"], scores[g[0]]["times"]) for i in g):
+            parser.error(f"group {','.join(map(str, g))}: its runs' windows end at different times "
+                         "(another front end or clip length), so they cannot be joined")
     results = []
     for windows in args.windows:
         for smooth in args.smooth:
-            points = [operating_point([scores[i] for i in g], windows, smooth, truth, args.max_false_alarms)
-                      for g in groups]
+            points = [operating_point([scores[i] for i in g], windows, smooth, truth, args.max_false_alarms,
+                                      args.count) for g in groups]
             recalls = [100 * p["recall"] for p in points]
             results.append({"windows": windows, "smooth_seconds": smooth,
                             "recall_mean": round(statistics.mean(recalls), 2),
                             "recall_sd": round(statistics.stdev(recalls), 2) if len(recalls) > 1 else 0.0,
                             "groups": [{"runs": [str(args.runs[i]) for i in g], **p} for g, p in zip(groups, points)]})
     print(json.dumps({"stream": str(args.stream), "max_false_alarms_per_hour": args.max_false_alarms,
-                      "results": results}, indent=1))
+                      "false_alarms_counted": args.count, "results": results}, indent=1))
 
 
 if __name__ == "__main__":

@@ -171,7 +171,8 @@ def test_scoring_counts_wrong_keywords_and_repeats_as_false_alarms():
     found = [{"time": 1.6, "keyword": "yes"}, {"time": 2.0, "keyword": "yes"}, {"time": 10.2, "keyword": "yes"},
              {"time": 30.0, "keyword": "no"}]
     assert score_events(found, truth, seconds=1800) == {
-        "events": 2, "detections": 4, "hits": 1, "recall": 0.5, "false_alarms": 3, "false_alarms_per_hour": 6.0}
+        "events": 2, "detections": 4, "hits": 1, "recall": 0.5, "false_alarms": 3, "false_alarms_per_hour": 6.0,
+        "wrong": 1, "repeats": 1, "in_noise": 1, "noise_false_alarms_per_hour": 2.0}
 
 
 def test_scoring_matches_within_the_event_and_tolerance_whatever_the_truths_order():
@@ -182,7 +183,7 @@ def test_scoring_matches_within_the_event_and_tolerance_whatever_the_truths_orde
              {"time": 19.9, "keyword": "no"},  # before its start
              {"time": 21.31, "keyword": "no"}]  # past end + tolerance
     result = score_events(found, truth, seconds=3600)
-    assert (result["hits"], result["false_alarms"]) == (2, 2)
+    assert (result["hits"], result["false_alarms"], result["in_noise"]) == (2, 2, 2)
 
 
 def test_long_stream_places_keywords_at_the_snr_and_lists_them():

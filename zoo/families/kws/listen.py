@@ -216,13 +216,18 @@ def score_events(events: list[dict], truth: list[dict], seconds: float, toleranc
     A detection matches a true event of the same keyword when its time lies
     between the event's start and `tolerance` seconds after its end; each true
     event and each detection matches at most once. Every unmatched detection
-    (a wrong keyword, a repeat, a detection in noise) is a false alarm.
+    is a false alarm, and is counted by kind as TensorFlow's `test_streaming_accuracy`
+    counts them: `wrong` (within a true event's span, from its start to `tolerance` after
+    its end, naming another keyword), `repeats` (within the span of an event of the same
+    keyword, already matched) and `in_noise` (within no event's span; TensorFlow's false
+    positives), with `noise_false_alarms_per_hour` for the last.
 
     Example:
         >>> truth = [{"start": 1.0, "end": 1.5, "keyword": "yes"}, {"start": 5.0, "end": 5.4, "keyword": "no"}]
-        >>> found = [{"time": 1.6, "keyword": "yes"}, {"time": 1.9, "keyword": "yes"}]
-        >>> score_events(found, truth, seconds=3600)
-        {'events': 2, 'detections': 2, 'hits': 1, 'recall': 0.5, 'false_alarms': 1, 'false_alarms_per_hour': 1.0}
+        >>> found = [{"time": 1.6, "keyword": "yes"}, {"time": 1.9, "keyword": "yes"}, {"time": 5.2, "keyword": "yes"}]
+        >>> r = score_events(found, truth, seconds=3600)
+        >>> r["hits"], r["recall"], r["false_alarms"], r["repeats"], r["wrong"], r["in_noise"]
+        (1, 0.5, 2, 1, 1, 0)
     """
     used = [False] * len(truth)
     hits = 0
@@ -230,15 +235,23 @@ def score_events(events: list[dict], truth: list[dict], seconds: float, toleranc
     order = sorted(range(len(truth)), key=lambda i: truth[i]["start"])
     starts = [truth[i]["start"] for i in order]
     reach = max((t["end"] - t["start"] for t in truth), default=0.0) + tolerance
+    kinds = {"wrong": 0, "repeats": 0, "in_noise": 0}
     for event in sorted(events, key=lambda e: e["time"]):
         lo, hi = bisect.bisect_left(starts, event["time"] - reach), bisect.bisect_right(starts, event["time"])
-        for i in sorted(order[lo:hi]):  # in the list's order, as a plain scan would meet them
-            true = truth[i]
-            if not used[i] and true["keyword"] == event["keyword"] and event["time"] <= true["end"] + tolerance:
-                used[i] = True
-                hits += 1
-                break
+        spans = [i for i in sorted(order[lo:hi]) if event["time"] <= truth[i]["end"] + tolerance]
+        # in the list's order, as a plain scan would meet them
+        match = next((i for i in spans if not used[i] and truth[i]["keyword"] == event["keyword"]), None)
+        if match is not None:
+            used[match] = True
+            hits += 1
+        elif not spans:
+            kinds["in_noise"] += 1
+        elif any(truth[i]["keyword"] == event["keyword"] for i in spans):
+            kinds["repeats"] += 1
+        else:
+            kinds["wrong"] += 1
     false_alarms = len(events) - hits
     return {"events": len(truth), "detections": len(events), "hits": hits,
             "recall": round(hits / len(truth), 4) if truth else 0.0, "false_alarms": false_alarms,
-            "false_alarms_per_hour": round(false_alarms * 3600.0 / seconds, 3)}
+            "false_alarms_per_hour": round(false_alarms * 3600.0 / seconds, 3), **kinds,
+            "noise_false_alarms_per_hour": round(kinds["in_noise"] * 3600.0 / seconds, 3)}
