@@ -163,7 +163,11 @@ _US = dataclasses.replace(_S, layers=2, bidirectional=False, causal=True, poolin
 def recipes() -> list[Recipe]:
     """The family's named recipes (task_arch_size_dataset)."""
     fsdd_gru = dataclasses.replace(_S, layers=2)  # GRU: two layers beat one (model card)
-    fsdd = Recipe("kws_gru_s_fsdd", NAME, "digits 0-9 on FSDD recordings, GRU", fsdd_gru, _FSDD_NOISY, _FSDD_TRAIN)
+    # The GRU keeps the last epoch's weights: clean validation accuracy saturates (98.7-100 %), and on the
+    # validation takes in noise (bench/noisy_clips.py) the last epoch beat the best-by-clean-validation one
+    # in each of three seeds (mean 95.78 % against 95.00 %; model card).
+    fsdd = Recipe("kws_gru_s_fsdd", NAME, "digits 0-9 on FSDD recordings, GRU", fsdd_gru, _FSDD_NOISY,
+                  dataclasses.replace(_FSDD_TRAIN, keep="last"))
     ttsdigits_data = dataclasses.replace(
         _FSDD, source="tts", tts_voices=VOICES, tts_takes=2, tts_channel_copies=1, noise_prob=0.9,
         snr_db=(0.0, 30.0), shift_ms=150.0)
@@ -187,10 +191,11 @@ def recipes() -> list[Recipe]:
     return [
         fsdd,
         # LSTM: two layers and the noise as the GRU; 98.22 % over three seeds, short of the GRU (model card).
+        # It keeps the best epoch: the GRU's last-epoch change was not tried on it.
         dataclasses.replace(fsdd, name="kws_lstm_s_fsdd", description="digits 0-9 on FSDD recordings, LSTM",
-                            model=dataclasses.replace(fsdd_gru, cell="lstm")),
+                            model=dataclasses.replace(fsdd_gru, cell="lstm"), train=_FSDD_TRAIN),
         dataclasses.replace(fsdd, name="kws_rnn_s_fsdd", description="digits 0-9 on FSDD recordings, plain RNN",
-                            model=dataclasses.replace(_S, cell="rnn"), data=_FSDD),
+                            model=dataclasses.replace(_S, cell="rnn"), data=_FSDD, train=_FSDD_TRAIN),
         Recipe("kws_gru_s_ttsdigits", NAME,
                "digits 0-9 spoken by eSpeak NG only (built-in, offline); test on real FSDD",
                _S, ttsdigits_data, TrainConfig(epochs=12, batch_size=64, learning_rate=3e-3,
