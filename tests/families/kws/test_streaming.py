@@ -250,6 +250,25 @@ def test_noisy_clips_benchmark_scores_kept_and_last_weights_on_the_same_clips(ca
     assert report["over_runs"]["kept"]["sd"] == 0.0
 
 
+def test_listener_benchmark_bounds_all_or_noise_false_alarms_and_joins_runs(causal_run, tmp_path):
+    out, data_root = causal_run
+    stream = tmp_path / "val"
+    subprocess.run([sys.executable, "bench/make_stream.py", str(out), "--split", "validation", "--minutes", "0.5",
+                    "--snr", "20", "--out", str(stream), "--data-root", str(data_root)], check=True,
+                   capture_output=True)
+    base = [sys.executable, "bench/listener.py", str(out), str(out), "--stream", str(stream.with_suffix(".wav")),
+            "--events", str(stream.with_suffix(".json")), "--windows", "8", "--smooth", "0.75"]
+    for count in ("all", "noise"):
+        report = json.loads(subprocess.run([*base, "--count", count, "--groups", "0", "0,1"], check=True,
+                                           capture_output=True, text=True).stdout)
+        alone, joined = report["results"][0]["groups"]
+        assert report["false_alarms_counted"] == count and alone["recall"] == joined["recall"]  # a run with itself
+        bound = alone["false_alarms_per_hour" if count == "all" else "noise_false_alarms_per_hour"]
+        assert bound <= 2.0 or alone["threshold"] == 0.99
+        assert alone["noise_false_alarms_per_hour"] <= alone["false_alarms_per_hour"]
+    assert (out / "listener_val.npz").is_file()
+
+
 def test_listen_refuses_what_cannot_stream(zoo, causal_run, tmp_path):
     out, _ = causal_run
     (tmp_path / "bad.wav").write_bytes(b"RIFF0000WAVEjunk")
