@@ -123,6 +123,7 @@ def batch_augmenter(noise_bank: np.ndarray, shift: int, noise_prob: float,
             offsets = tf.random.uniform([b], 0, 2 * shift + 1, tf.int32)
             idx = offsets[:, None] + tf.range(n)[None, :]
             audio = tf.gather(padded, idx, batch_dims=1)
+
         def extent(audio):  # first and one past the last sample above 5 % of each clip's peak
             loud = tf.cast(tf.abs(audio) > 0.05 * tf.reduce_max(tf.abs(audio), axis=1, keepdims=True), tf.int32)
             first = tf.argmax(loud, axis=1, output_type=tf.int32)

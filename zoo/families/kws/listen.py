@@ -238,8 +238,8 @@ def score_events(events: list[dict], truth: list[dict], seconds: float, toleranc
     kinds = {"wrong": 0, "repeats": 0, "in_noise": 0}
     for event in sorted(events, key=lambda e: e["time"]):
         lo, hi = bisect.bisect_left(starts, event["time"] - reach), bisect.bisect_right(starts, event["time"])
+        # the true events whose span holds the detection, in the list's order, as a plain scan would meet them
         spans = [i for i in sorted(order[lo:hi]) if event["time"] <= truth[i]["end"] + tolerance]
-        # in the list's order, as a plain scan would meet them
         match = next((i for i in spans if not used[i] and truth[i]["keyword"] == event["keyword"]), None)
         if match is not None:
             used[match] = True
