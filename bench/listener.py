@@ -26,7 +26,7 @@ import numpy as np
 from zoo.core import runs
 from zoo.core.load import load
 from zoo.families.kws.listen import Detector, DetectorSettings, hop_probabilities
-from zoo.families.kws.stream_eval import FALSE_ALARMS, detection_curve, pick_threshold, read_truth
+from zoo.families.kws.stream_eval import COUNT_HELP, FALSE_ALARMS, detection_curve, pick_threshold, read_truth
 from zoo.families.registry import FAMILIES
 
 MOST_WINDOWS = 16
@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--smooth", nargs="+", type=float, default=[0.5, 0.75, 1.0])
     parser.add_argument("--max-false-alarms", type=float, default=2.0)
     parser.add_argument("--count", choices=sorted(FALSE_ALARMS), default="all",
-                        help="false alarms the bound holds: all unmatched detections, or only those in noise")
+                        help=COUNT_HELP)
     args = parser.parse_args()
     truth = read_truth(args.events)["events"]
     scores = [window_scores(run, args.stream) for run in args.runs]

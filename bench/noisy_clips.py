@@ -25,7 +25,7 @@ import numpy as np
 from zoo.audio.decode import fit_length
 from zoo.core.load import load_run
 from zoo.families.kws.data import load_audio
-from zoo.families.kws.longstream import NOISE_RMS, background, held_out_words
+from zoo.families.kws.longstream import at_snr, background, held_out_words
 from zoo.families.kws.model import num_samples
 from zoo.families.registry import FAMILIES
 
@@ -35,9 +35,8 @@ def noisy_set(words, noise_bank, length: int, snr_db: float, seed: int) -> np.nd
     rng = np.random.default_rng(seed)
     clips = []
     for _, speech, _ in words:
-        speech = speech[:length]
-        gain = NOISE_RMS * 10 ** (snr_db / 20) / np.sqrt(np.mean(np.square(speech, dtype=np.float64)) + 1e-12)
-        clips.append(np.clip(background(noise_bank, length, rng) + fit_length(speech * gain, length), -1, 1))
+        speech = at_snr(speech[:length], snr_db)
+        clips.append(np.clip(background(noise_bank, length, rng) + fit_length(speech, length), -1, 1))
     return np.stack(clips).astype(np.float32)
 
 

@@ -30,7 +30,7 @@ import zoo
 from zoo.core import litert
 from zoo.core.export import QUANT_NAMES
 from zoo.families.kws.stream import LiteStep
-from zoo.families.kws.stream_eval import FALSE_ALARMS, pick_threshold
+from zoo.families.kws.stream_eval import COUNT_HELP, FALSE_ALARMS, pick_threshold
 from zoo.families.kws.stream_export import hop_latency_us
 
 
@@ -83,7 +83,7 @@ def main():
     ap.add_argument("--windows", type=int, default=8)
     ap.add_argument("--max-false-alarms", type=float, default=2.0)
     ap.add_argument("--count", choices=sorted(FALSE_ALARMS), default="all",
-                    help="false alarms the bound holds: all unmatched detections, or only those in noise")
+                    help=COUNT_HELP)
     ap.add_argument("--repeats", type=int, default=3000)
     args = ap.parse_args()
     report = {}

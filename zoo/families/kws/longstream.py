@@ -59,6 +59,11 @@ def _rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)) + 1e-12))
 
 
+def at_snr(clip: np.ndarray, snr_db: float) -> np.ndarray:
+    """`clip` scaled so that its RMS is `snr_db` over the background's level (`NOISE_RMS`)."""
+    return clip * (NOISE_RMS * 10 ** (snr_db / 20) / _rms(clip))
+
+
 def background(noise_bank: np.ndarray, samples: int, rng: np.random.Generator) -> np.ndarray:
     """`samples` of noise: random stretches of the bank's rows, each at `NOISE_RMS`."""
     out = np.zeros(samples, np.float32)
@@ -93,7 +98,6 @@ def make_stream(keywords, noise_bank: np.ndarray, sample_rate: int, seconds: flo
     rng = np.random.default_rng(seed)
     total = int(seconds * sample_rate)
     audio = background(noise_bank, total, rng)
-    gain = NOISE_RMS * 10 ** (snr_db / 20)
     order, distract_order = [], []
     events, others = [], []
     t = rng.uniform(*gap_seconds)
@@ -106,7 +110,7 @@ def make_stream(keywords, noise_bank: np.ndarray, sample_rate: int, seconds: flo
         start = int(t * sample_rate)
         if start + len(clip) > total:
             break
-        audio[start:start + len(clip)] += clip * (gain / _rms(clip))
+        audio[start:start + len(clip)] += at_snr(clip, snr_db)
         record = {"start": round(start / sample_rate, 3), "end": round((start + len(clip)) / sample_rate, 3),
                   "keyword": word, "source": source}
         (others if use_distractor else events).append(record)

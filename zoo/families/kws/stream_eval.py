@@ -45,6 +45,7 @@ def detection_curve(labels, tops, times, scores, truth_events, seconds: float, s
 
 
 FALSE_ALARMS = {"all": "false_alarms_per_hour", "noise": "noise_false_alarms_per_hour"}
+COUNT_HELP = "false alarms the bound holds: all unmatched detections, or only those in noise"
 
 
 def pick_threshold(curve: list[dict], max_false_alarms_per_hour: float, count: str = "all") -> float:
