@@ -25,6 +25,7 @@ import keras
 import numpy as np
 
 from zoo.core import litert
+from zoo.core.errors import one_line_errors
 from zoo.core.load import load_run
 from zoo.families.caption.captioner import Captioner
 from zoo.families.caption.data import load_split
@@ -112,4 +113,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    one_line_errors(main)()

@@ -30,6 +30,7 @@ import numpy as np
 
 import zoo
 from zoo.core import litert, runs
+from zoo.core.errors import one_line_errors
 from zoo.core.load import load_run
 from zoo.families.chargen.export import export_meta, export_tflite
 from zoo.families.chargen.generate import Generator
@@ -91,4 +92,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    one_line_errors(main)()

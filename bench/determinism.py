@@ -22,6 +22,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from zoo.core.errors import one_line_errors
 from zoo.families.kws.sample import write_digit_folder
 from zoo.families.registry import FAMILIES
 
@@ -59,4 +60,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    one_line_errors(main)()

@@ -27,6 +27,7 @@ import tensorflow as tf
 
 import zoo
 from zoo.core import litert
+from zoo.core.errors import one_line_errors
 from zoo.core.export import QUANT_NAMES
 from zoo.core.load import load_run
 from zoo.families.kws.export import export_tflite
@@ -117,4 +118,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    one_line_errors(main)()

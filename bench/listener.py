@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.core import runs
+from zoo.core.errors import one_line_errors
 from zoo.core.load import load
 from zoo.families.kws.listen import Detector, DetectorSettings, hop_probabilities
 from zoo.families.kws.stream_eval import COUNT_HELP, FALSE_ALARMS, detection_curve, pick_threshold, read_truth
@@ -112,4 +113,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    one_line_errors(main)()

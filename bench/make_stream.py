@@ -18,6 +18,7 @@ import argparse
 import json
 from pathlib import Path
 
+from zoo.core.errors import one_line_errors
 from zoo.core.load import load_run
 from zoo.families.kws.longstream import write_stream
 from zoo.families.registry import FAMILIES
@@ -42,4 +43,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    one_line_errors(main)()

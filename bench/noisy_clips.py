@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.audio.decode import fit_length
+from zoo.core.errors import one_line_errors
 from zoo.core.load import load_run
 from zoo.families.kws.data import load_audio
 from zoo.families.kws.longstream import at_snr, background, held_out_words
@@ -85,4 +86,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    one_line_errors(main)()

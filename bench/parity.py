@@ -22,6 +22,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from zoo.core.errors import one_line_errors
 from zoo.core.load import load_run
 from zoo.families.registry import FAMILIES
 from zoo.nn import reference
@@ -92,4 +93,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    one_line_errors(main)()

@@ -28,6 +28,7 @@ import numpy as np
 
 import zoo
 from zoo.core import litert
+from zoo.core.errors import one_line_errors
 from zoo.core.export import QUANT_NAMES
 from zoo.families.kws.stream import LiteStep
 from zoo.families.kws.stream_eval import COUNT_HELP, FALSE_ALARMS, pick_threshold
@@ -104,4 +105,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    one_line_errors(main)()

@@ -9,7 +9,6 @@ the terminal unless `--verbose` is given.
 
 from __future__ import annotations
 
-import functools
 import importlib
 import json
 import sys
@@ -18,7 +17,7 @@ from pathlib import Path
 import click
 
 from zoo.core import logs
-from zoo.core.errors import ZooError
+from zoo.core.errors import ZooError, one_line_errors
 from zoo.core.family import QUANTIZE_MODES
 from zoo.families.registry import FAMILIES, registry, resolve
 
@@ -26,20 +25,6 @@ from zoo.families.registry import FAMILIES, registry, resolve
 def api():
     """The Python API (loads TensorFlow on first use)."""
     return importlib.import_module("zoo.api")
-
-
-def handle_errors(fn):
-    """Turns ZooError into `error: ...` on stderr and exit 1 (no traceback)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ZooError as e:
-            click.echo(f"error: {e}", err=True)
-            sys.exit(1)
-
-    return wrapper
 
 
 def _print_results(results, as_json: bool, line) -> None:
@@ -76,7 +61,7 @@ def main(verbose):
 
 
 @main.command("list")
-@handle_errors
+@one_line_errors
 def list_cmd():
     """Print the named recipes (parameters counted without building them)."""
     rows = [("name", "family", "cell", "params", "streams", "data", "description")]
@@ -99,7 +84,7 @@ def list_cmd():
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
 @click.option("--data-root", type=click.Path(path_type=Path), default=Path("data"), show_default=True,
               help="Where data sets are downloaded, synthesized and cached.")
-@handle_errors
+@one_line_errors
 def train(recipe, data, out, overrides, resume, data_root):
     """Train RECIPE into a self-contained run directory."""
     if resume and (overrides or data):
@@ -114,7 +99,7 @@ def train(recipe, data, out, overrides, resume, data_root):
 @click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="The new run (default models/RECIPE/ensemble).")
 @click.option("--data-root", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
-@handle_errors
+@one_line_errors
 def ensemble(runs, out, data_root):
     """Join RUNS of one architecture (seeds, say) into one run that averages their probabilities."""
     metrics, run_dir = api().ensemble(list(runs), out, data_root=data_root)
@@ -135,7 +120,7 @@ def ensemble(runs, out, data_root):
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0),
               help="Detection threshold for --stream.  [default: as zoo listen]")
 @click.option("--windows", type=click.IntRange(min=0), help="For --stream: as `zoo listen --windows`.")
-@handle_errors
+@one_line_errors
 def eval_cmd(run, data, split, beam, data_root, recording, events, threshold, windows):
     """Evaluate a trained RUN directory; writes eval_*.json (and plots) into it.
 
@@ -161,7 +146,7 @@ def eval_cmd(run, data, split, beam, data_root, recording, events, threshold, wi
 @click.option("--data-root", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
 @click.option("--streaming", is_flag=True,
               help="Export the one-hop step model (audio hop and state in, scores and state out) of a causal recipe.")
-@handle_errors
+@one_line_errors
 def export(run, fmt, quantize, out, data_root, streaming):
     """Export RUN to a SavedModel or a builtins-only LiteRT file, and check it against the run."""
     click.echo(json.dumps(api().export(run, fmt, quantize, out, data_root, streaming), indent=2))
@@ -172,7 +157,7 @@ def export(run, fmt, quantize, out, data_root, streaming):
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--top-k", default=3, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file.")
-@handle_errors
+@one_line_errors
 def predict(model, files, top_k, as_json):
     """Run MODEL (a run directory, a SavedModel or a .tflite file) on wav FILES or folders."""
     spotter = api().load(model, verb="predict")
@@ -192,7 +177,7 @@ def predict(model, files, top_k, as_json):
               help="0: one state runs through the recording; K: K staggered states, each reset every clip length.  "
                    "[default: 8]")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per event.")
-@handle_errors
+@one_line_errors
 def listen(model, files, threshold, window, suppress, windows, as_json):
     """Detect keywords in wav FILES of any length with a streaming MODEL (a causal run directory or a
     `zoo export --streaming` file): one line per event, time in seconds. Unset options take the
@@ -212,7 +197,7 @@ def listen(model, files, threshold, window, suppress, windows, as_json):
 @click.option("--top-k", default=0, show_default=True, type=click.IntRange(min=0),
               help="Sample from the k most likely characters only (0: all).")
 @click.option("--seed", default=0, show_default=True, help="Same seed, same text.")
-@handle_errors
+@one_line_errors
 def generate(model, prime, length, temperature, top_k, seed):
     """Generate text with MODEL (a text run directory, SavedModel or .tflite file), streamed."""
     gen = api().load(model, verb="generate")
@@ -232,7 +217,7 @@ def generate(model, prime, length, temperature, top_k, seed):
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--beam", default=1, show_default=True, type=click.IntRange(min=1), help="Beam width (1: greedy).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per input.")
-@handle_errors
+@one_line_errors
 def caption(model, inputs, beam, as_json):
     """Describe clips with MODEL (a run directory, SavedModel or .tflite file): INPUTS are features
     .npy files, folders of frame images or video files."""
@@ -246,7 +231,7 @@ def caption(model, inputs, beam, as_json):
 @click.option("--layer", type=int, help="Which recurrent layer, from 1 (default: the first).")
 @click.option("--out", type=click.Path(path_type=Path), help="The figure (default RUN/gates.png).")
 @click.option("--npz", type=click.Path(path_type=Path), help="Also write the raw values here.")
-@handle_errors
+@one_line_errors
 def gates(run, input, layer, out, npz):
     """Draw a recurrent layer's gates on INPUT: a wav for keyword models, text for text models,
     a clip for captioning models (their frame encoder)."""

@@ -1,4 +1,9 @@
-"""The one error type the CLI turns into a single line and a non-zero exit."""
+"""The one error type commands turn into a single line and a non-zero exit."""
+
+from __future__ import annotations
+
+import functools
+import sys
 
 
 class ZooError(Exception):
@@ -6,3 +11,30 @@ class ZooError(Exception):
 
     The message must name the thing at fault and the cause, on one line.
     """
+
+
+def one_line_errors(fn):
+    """Wraps a command's entry point: a `ZooError` becomes `error: ...` on stderr and exit 1, no traceback.
+
+    The CLI's commands and the benchmarks in `bench/` use it alike.
+
+    Example:
+        >>> @one_line_errors
+        ... def main():
+        ...     raise ZooError("x.wav: empty file")
+        >>> try:
+        ...     main()
+        ... except SystemExit as e:
+        ...     e.code
+        1
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ZooError as e:
+            print(f"error: {e}", file=sys.stderr)
+            sys.exit(1)
+
+    return wrapper
