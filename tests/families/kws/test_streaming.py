@@ -186,12 +186,15 @@ def test_scoring_matches_within_the_event_and_tolerance_whatever_the_truths_orde
     assert (result["hits"], result["false_alarms"], result["in_noise"]) == (2, 2, 2)
 
 
-def test_long_stream_places_keywords_at_the_snr_and_lists_them():
+@pytest.mark.parametrize("snr_db, scaled", [(10, False), (30, True)])
+def test_long_stream_places_keywords_at_the_snr_and_lists_them(snr_db, scaled):
     rng = np.random.default_rng(1)
     word = np.zeros(8000, np.float32)
     word[3000:6000] = rng.normal(0, 0.3, 3000)
     audio, truth = make_stream([("yes", spoken_part(word, 8000), "y.wav")], rng.normal(0, 1, (3, 16000)).astype(
-        np.float32), 8000, seconds=60, snr_db=10, seed=3)
+        np.float32), 8000, seconds=60, snr_db=snr_db, seed=3)
+    # at 30 dB the words would pass full scale over the fixed noise level: scaled down whole, not clipped
+    assert (truth["scale"] < 1.0) == scaled and np.max(np.abs(audio)) <= 0.99
     assert len(audio) == 480000 and len(truth["events"]) >= 6 and not truth["distractors"]
     for a, b in zip(truth["events"], truth["events"][1:]):
         assert b["start"] - a["end"] >= 2.0
@@ -199,7 +202,7 @@ def test_long_stream_places_keywords_at_the_snr_and_lists_them():
     inside = audio[int(e["start"] * 8000):int(e["end"] * 8000)]
     noise = audio[int((e["end"] + 0.5) * 8000):int((e["end"] + 1.5) * 8000)]
     snr = 10 * np.log10(np.mean(inside ** 2) / np.mean(noise ** 2) - 1)
-    assert abs(snr - 10) < 1.0
+    assert abs(snr - snr_db) < 1.0
 
 
 @pytest.fixture(scope="module")

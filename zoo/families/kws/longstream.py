@@ -28,6 +28,7 @@ from zoo.core.runs import atomic_path, write_json
 from zoo.families.kws.data import load_audio
 
 NOISE_RMS = 0.02  # the background's level; keywords are scaled to the SNR above it
+PEAK = 0.99  # a stream whose loudest sample would pass this is scaled down whole, never clipped
 
 
 def spoken_part(audio: np.ndarray, sample_rate: int, floor_db: float = 35.0, margin_s: float = 0.05) -> np.ndarray:
@@ -93,7 +94,8 @@ def make_stream(keywords, noise_bank: np.ndarray, sample_rate: int, seconds: flo
 
     Returns:
         (float32 samples, truth dict with `events` and `distractors` lists of
-        {start, end, keyword, source} in seconds, and the settings).
+        {start, end, keyword, source} in seconds, and the settings). The noise is at `NOISE_RMS`
+        unless a word would pass `PEAK`: then the whole stream is scaled down by `scale`.
     """
     rng = np.random.default_rng(seed)
     total = int(seconds * sample_rate)
@@ -115,9 +117,15 @@ def make_stream(keywords, noise_bank: np.ndarray, sample_rate: int, seconds: flo
                   "keyword": word, "source": source}
         (others if use_distractor else events).append(record)
         t = (start + len(clip)) / sample_rate + rng.uniform(*gap_seconds)
+    # Loud words (a high SNR over the fixed noise level) would pass full scale: the whole stream is
+    # scaled down instead of clipped, which keeps every SNR. Streams at 10 dB stay below it, unscaled.
+    peak = float(np.max(np.abs(audio))) if total else 0.0
+    scale = PEAK / peak if peak > PEAK else 1.0
+    if scale != 1.0:
+        audio *= np.float32(scale)
     truth = {"sample_rate": sample_rate, "seconds": seconds, "snr_db": snr_db, "seed": seed,
-             "gap_seconds": list(gap_seconds), "events": events, "distractors": others}
-    return np.clip(audio, -1.0, 1.0), truth
+             "gap_seconds": list(gap_seconds), "scale": round(scale, 6), "events": events, "distractors": others}
+    return audio, truth
 
 
 def distractor_clips(folder: Path, keywords, sample_rate: int, limit: int = 500, seed: int = 0):
