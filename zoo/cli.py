@@ -169,7 +169,7 @@ def predict(model, files, top_k, as_json):
 @click.argument("model", type=click.Path(path_type=Path))
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0),
-              help="Smoothed probability a keyword must exceed.  [default: 0.7]")
+              help="Smoothed probability a keyword must exceed.  [default: 0.85]")
 @click.option("--window", type=click.FloatRange(min=0.0), help="Posterior smoothing window, seconds.  [default: 0.75]")
 @click.option("--suppress", type=click.FloatRange(min=0.0),
               help="Seconds before the same keyword is reported again.  [default: 1.0]")

@@ -180,9 +180,12 @@ def recipes() -> list[Recipe]:
     # 73.7 %; model card).
     # It keeps the last epoch's weights: clean validation accuracy saturates (99.7 %) and so picked early,
     # unannealed epochs, and the last epoch's detect better (validation stream, nine seeds; model card).
+    # Every word is placed anywhere in its clip, as the listener's staggered windows hear it: on validation
+    # streams at 10, 20 and 30 dB, recall at 2 false alarms per hour rose from 90.8 % to 92.9 % (three seeds;
+    # higher at each SNR). Centred words only, short takes heard early in a window were called wrong digits.
     ufsdd = dataclasses.replace(fsdd, name="kws_ugru_s_fsdd", description="digits 0-9 on FSDD, causal GRU (streams)",
                                 model=_US, data=dataclasses.replace(_FSDD_NOISY, silence_percent=10.0, noise_prob=0.9,
-                                                                    snr_db=(-5.0, 20.0)),
+                                                                    snr_db=(-5.0, 20.0), place_percent=100.0),
                                 train=dataclasses.replace(_FSDD_TRAIN, keep="last"))
     uttsdigits = Recipe("kws_ugru_s_ttsdigits", NAME, "digits 0-9 by eSpeak NG, causal GRU (streams); test on FSDD",
                         _US, dataclasses.replace(ttsdigits_data, silence_percent=10.0),
