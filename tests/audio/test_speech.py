@@ -6,6 +6,9 @@ from conftest import tone
 from zoo.audio import speech
 from zoo.audio.augment import batch_augmenter, simulate_channel, synthetic_noise_bank
 from zoo.core.errors import ZooError
+from zoo.core.recipe import apply_overrides
+from zoo.families.kws.data import load_audio
+from zoo.families.registry import registry
 
 
 def _speech_commands_tree(root):
@@ -40,6 +43,17 @@ def test_fsdd_official_split_and_word_labels(digit_folder, tmp_path):
     assert set(aset.speakers) == {"alice", "bob"}
     assert (aset.splits == "test").sum() == 3 * 2 * 5  # takes 0-4 of each digit and speaker
     assert (aset.splits == "validation").sum() == 3 * 2 * 5
+
+
+def test_recorded_sets_noise_does_not_depend_on_the_training_seed(digit_folder, tmp_path):
+    """The cache is keyed on files, rate and length only, so what it holds must not depend on the seed:
+    a cache filled by one seed's training used to hand its noise to every other seed."""
+    recipe = apply_overrides(registry().get("kws_ugru_s_fsdd"), [f"data.path='{digit_folder}'"])
+    noises = [load_audio(apply_overrides(recipe, [f"train.seed={seed}"]), tmp_path / str(seed)).noise
+              for seed in (0, 6)]
+    assert np.array_equal(noises[0], noises[1])
+    bank = synthetic_noise_bank(8000, seconds=10.0, seed=0)
+    assert np.array_equal(noises[0][0], bank[0, :32000])
 
 
 def test_folder_split_keeps_speakers_together(tmp_path):

@@ -184,13 +184,18 @@ def _noise_bank(noise_files, sample_rate: int, length: int, seed: int) -> np.nda
     return np.stack(rows).astype(np.float32)
 
 
-def load_recordings(kind: str, root: Path, sample_rate: int, length: int, cache_dir: Path,
-                    seed: int = 0) -> AudioSet:
-    """Decodes a recorded data set once, then reuses a cache under `cache_dir`."""
+def load_recordings(kind: str, root: Path, sample_rate: int, length: int, cache_dir: Path) -> AudioSet:
+    """Decodes a recorded data set once, then reuses a cache under `cache_dir`.
+
+    Everything cached depends only on the files, the rate and the length (the cache key): a
+    set without noise files gets the synthetic noise bank of seed 0, whatever seed trains on it,
+    so a cache filled by one training gives every other the same noise.
+    """
     listers = {"speech_commands": list_speech_commands, "fsdd": list_fsdd, "folder": list_folder}
     rows, noise_files = listers[kind](root)
+    # "noise seed 0": caches written before the noise bank's seed was fixed are not reused
     key = audio_io.cache_key(kind, [(str(r[0]), r[0].stat().st_mtime_ns) for r in rows],
-                             sample_rate, length)
+                             sample_rate, length, "noise seed 0")
     cache = cache_dir / f"{kind}-{key}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as z:
@@ -204,7 +209,7 @@ def load_recordings(kind: str, root: Path, sample_rate: int, length: int, cache_
         labels=np.array([r[1] for r in kept_rows], dtype=str),
         splits=np.array([r[2] for r in kept_rows], dtype=str),
         speakers=np.array([r[3] for r in kept_rows], dtype=str),
-        noise=_noise_bank(noise_files, sample_rate, length, seed),
+        noise=_noise_bank(noise_files, sample_rate, length, seed=0),
         skipped=bad,
     )
     _save_npz(cache, result)

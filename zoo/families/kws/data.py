@@ -42,7 +42,7 @@ def load_audio(recipe: Recipe, data_root: Path) -> speech.AudioSet:
         root = speech.download_speech_commands(data_root / "speech_commands_v0.02")
     else:
         raise ZooError(f"--data {d.source}: give the folder, e.g. --data {d.source}:PATH")
-    return speech.load_recordings(d.source, root, d.sample_rate, length, cache, seed=recipe.train.seed)
+    return speech.load_recordings(d.source, root, d.sample_rate, length, cache)
 
 
 def assign(aset: speech.AudioSet, labels: list[str], split: str | None, recipe: Recipe,
