@@ -19,7 +19,10 @@ import click
 from zoo.core import logs
 from zoo.core.errors import ZooError, one_line_errors
 from zoo.core.family import QUANTIZE_MODES
+from zoo.families.kws.listen import DetectorSettings
 from zoo.families.registry import FAMILIES, registry, resolve
+
+DETECTOR = DetectorSettings()  # `zoo listen`'s defaults, shown in its help
 
 
 def api():
@@ -169,13 +172,14 @@ def predict(model, files, top_k, as_json):
 @click.argument("model", type=click.Path(path_type=Path))
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0),
-              help="Smoothed probability a keyword must exceed.  [default: 0.85]")
-@click.option("--window", type=click.FloatRange(min=0.0), help="Posterior smoothing window, seconds.  [default: 0.75]")
+              help=f"Smoothed probability a keyword must exceed.  [default: {DETECTOR.threshold}]")
+@click.option("--window", type=click.FloatRange(min=0.0),
+              help=f"Posterior smoothing window, seconds.  [default: {DETECTOR.window_seconds}]")
 @click.option("--suppress", type=click.FloatRange(min=0.0),
-              help="Seconds before the same keyword is reported again.  [default: 1.0]")
+              help=f"Seconds before the same keyword is reported again.  [default: {DETECTOR.suppress_seconds}]")
 @click.option("--windows", type=click.IntRange(min=0),
               help="0: one state runs through the recording; K: K staggered states, each reset every clip length.  "
-                   "[default: 8]")
+                   f"[default: {DETECTOR.windows}]")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per event.")
 @one_line_errors
 def listen(model, files, threshold, window, suppress, windows, as_json):
