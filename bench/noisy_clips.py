@@ -26,7 +26,7 @@ from zoo.audio.decode import fit_length
 from zoo.core.errors import one_line_errors
 from zoo.core.load import load_run
 from zoo.families.kws.data import load_audio
-from zoo.families.kws.longstream import at_snr, background, held_out_words
+from zoo.families.kws.longstream import at_snr, background, held_out_words, within_peak
 from zoo.families.kws.model import num_samples
 from zoo.families.registry import FAMILIES
 
@@ -37,7 +37,7 @@ def noisy_set(words, noise_bank, length: int, snr_db: float, seed: int) -> np.nd
     clips = []
     for _, speech, _ in words:
         speech = at_snr(speech[:length], snr_db)
-        clips.append(np.clip(background(noise_bank, length, rng) + fit_length(speech, length), -1, 1))
+        clips.append(within_peak(background(noise_bank, length, rng) + fit_length(speech, length))[0])
     return np.stack(clips).astype(np.float32)
 
 

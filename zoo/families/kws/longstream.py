@@ -65,6 +65,18 @@ def at_snr(clip: np.ndarray, snr_db: float) -> np.ndarray:
     return clip * (NOISE_RMS * 10 ** (snr_db / 20) / _rms(clip))
 
 
+def within_peak(audio: np.ndarray) -> tuple[np.ndarray, float]:
+    """(`audio`, 1.0), or `audio` scaled down whole so its loudest sample is `PEAK`, and the scale.
+
+    Loud words (a high SNR over the fixed noise level) would pass full scale; scaling the whole
+    mixture, not clipping it, keeps every SNR. Mixtures at 10 dB stay below `PEAK`, unscaled.
+    """
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if peak <= PEAK:
+        return audio, 1.0
+    return audio * np.float32(PEAK / peak), PEAK / peak
+
+
 def background(noise_bank: np.ndarray, samples: int, rng: np.random.Generator) -> np.ndarray:
     """`samples` of noise: random stretches of the bank's rows, each at `NOISE_RMS`."""
     out = np.zeros(samples, np.float32)
@@ -117,12 +129,7 @@ def make_stream(keywords, noise_bank: np.ndarray, sample_rate: int, seconds: flo
                   "keyword": word, "source": source}
         (others if use_distractor else events).append(record)
         t = (start + len(clip)) / sample_rate + rng.uniform(*gap_seconds)
-    # Loud words (a high SNR over the fixed noise level) would pass full scale: the whole stream is
-    # scaled down instead of clipped, which keeps every SNR. Streams at 10 dB stay below it, unscaled.
-    peak = float(np.max(np.abs(audio))) if total else 0.0
-    scale = PEAK / peak if peak > PEAK else 1.0
-    if scale != 1.0:
-        audio *= np.float32(scale)
+    audio, scale = within_peak(audio)
     truth = {"sample_rate": sample_rate, "seconds": seconds, "snr_db": snr_db, "seed": seed,
              "gap_seconds": list(gap_seconds), "scale": round(scale, 6), "events": events, "distractors": others}
     return audio, truth
