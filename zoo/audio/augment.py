@@ -81,7 +81,7 @@ def simulate_channel(audio: np.ndarray, sample_rate: int, rng: np.random.Generat
 def batch_augmenter(noise_bank: np.ndarray, shift: int, noise_prob: float,
                     snr_db: tuple[float, float], gain_db: tuple[float, float],
                     speed: tuple[float, float] = (1.0, 1.0), cut: float = 0.0, cut_label: int | None = None,
-                    cut_beyond: tuple[int, int] = (0, 0), place: float = 0.0):
+                    cut_beyond: tuple[int, int] = (0, 0), place: float = 0.0, partial: float = 0.0):
     """Returns a tf function (audio [B, N] float32, one-hot labels) -> augmented (audio, labels).
 
     Speed perturbation resamples the whole batch by one random factor (tempo
@@ -98,6 +98,12 @@ def batch_augmenter(noise_bank: np.ndarray, shift: int, noise_prob: float,
     (from the first to the last sample above 5 % of the clip's peak) moved to a uniformly
     random place where it still fits whole, as a detector's sliding windows see words:
     anywhere from the window's start to its end, not only near the middle.
+
+    With `partial` > 0 (needs `cut_label`), that fraction of the clips not labelled
+    `cut_label` keeps a uniformly random share f of its sound: the rest runs past the clip's
+    start or its end (either, evenly), and the label becomes f of the word and 1 - f of
+    `cut_label`. A detector's windows hear parts of words; this teaches the model to be as
+    sure of a word as the share of it that it heard.
     """
     import tensorflow as tf
 
@@ -150,6 +156,16 @@ def batch_augmenter(noise_bank: np.ndarray, shift: int, noise_prob: float,
             move = n - end + tf.random.uniform([b], cut_beyond[0], cut_beyond[1] + 1, tf.int32)
             audio = move_by(audio, tf.where(cut_now, move, 0))
             labels = tf.where(cut_now[:, None], tf.one_hot(cut_label, tf.shape(labels)[1], dtype=labels.dtype), labels)
+        if partial > 0 and cut_label is not None:
+            first, end = extent(audio)
+            part = chosen(partial)
+            share = tf.random.uniform([b])
+            gone = tf.cast(tf.round((1.0 - share) * tf.cast(end - first, tf.float32)), tf.int32)
+            move = tf.where(tf.random.uniform([b]) < 0.5, n + gone - end, -gone - first)
+            audio = move_by(audio, tf.where(part, move, 0))
+            silence = tf.one_hot(cut_label, tf.shape(labels)[1], dtype=labels.dtype)
+            kept = tf.cast(share, labels.dtype)[:, None]
+            labels = tf.where(part[:, None], kept * labels + (1 - kept) * silence, labels)
         if noise_prob > 0 and noise_bank.shape[0] > 0:
             which = tf.random.uniform([b], 0, tf.shape(bank)[0], tf.int32)
             start = tf.random.uniform([b], 0, tf.shape(bank)[1] - n, tf.int32)

@@ -333,3 +333,26 @@ def test_placed_words_land_anywhere_whole_and_keep_their_label():
         assert np.array_equal(row[start:start + 2000], x[0, 3000:5000]) and np.count_nonzero(row) == 2000
     assert starts.min() < 600 and starts.max() > 5400  # from near the start to near the end
     assert not audio[-1].any()
+
+
+def test_partial_words_keep_a_share_of_their_sound_and_label():
+    import tensorflow as tf
+
+    from zoo.audio.augment import batch_augmenter
+
+    x = np.zeros((400, 8000), np.float32)
+    x[:, 3000:5000] = 0.5
+    x[-1] = 0.0  # a silence clip: untouched
+    labels = tf.one_hot([1] * 399 + [0], 3)
+    augment = batch_augmenter(np.zeros((1, 20000), np.float32), 0, 0.0, (10, 10), (0, 0), cut_label=0, partial=1.0)
+    audio, out = augment(tf.constant(x), labels)
+    audio, out = audio.numpy(), out.numpy()
+    kept = np.count_nonzero(audio[:-1], axis=1) / 2000
+    # the label is the share of the word still inside the clip, the rest silence
+    np.testing.assert_allclose(out[:-1, 1], kept, atol=1e-3)
+    np.testing.assert_allclose(out[:-1, 0], 1 - kept, atol=1e-3)
+    heads = audio[:-1, 0] == 0.5  # the rest ran past the clip's start ...
+    tails = audio[:-1, -1] == 0.5  # ... or past its end
+    assert np.all(heads | tails | (kept == 0)) and 150 < heads.sum() < 250
+    assert kept.min() < 0.1 and kept.max() > 0.9
+    assert not audio[-1].any() and np.array_equal(out[-1], [1, 0, 0])

@@ -88,13 +88,14 @@ def datasets(recipe: Recipe, data_root: Path) -> Splits:
     for s in ("train", "validation"):
         if len(parts[s][1]) == 0:
             raise ZooError(f"data set {d.source}:{d.path or 'default'} has no {s} clips for labels {labels}")
-    if d.cut_percent and SILENCE not in labels:
-        raise ZooError("data.cut_percent relabels cut words as _silence_; set data.silence_percent above 0")
+    for name in ("cut_percent", "partial_percent"):
+        if getattr(d, name) and SILENCE not in labels:
+            raise ZooError(f"data.{name} labels cut words (partly) _silence_; set data.silence_percent above 0")
     augment = batch_augmenter(aset.noise, int(d.sample_rate * d.shift_ms / 1000), d.noise_prob,
                               d.snr_db, d.gain_db, d.speed, cut=d.cut_percent / 100,
                               cut_label=labels.index(SILENCE) if SILENCE in labels else None,
                               cut_beyond=(int(0.1 * d.sample_rate), int(0.3 * d.sample_rate)),
-                              place=d.place_percent / 100)
+                              place=d.place_percent / 100, partial=d.partial_percent / 100)
 
     def prepare(audio, y):
         return tf.cast(audio, tf.float32) / 32768.0, tf.one_hot(y, len(labels))

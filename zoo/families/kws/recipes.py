@@ -113,6 +113,9 @@ class KWSData:
         place_percent: percentage of keyword clips whose spoken part is moved to a uniformly
             random place where it still fits whole: a detector's sliding windows hear words
             anywhere, from just after a window's start to just before its end.
+        partial_percent: percentage of keyword clips (after placing) that keep only a random
+            share f of the word, the rest past the clip's start or end, labelled f of the word
+            and 1 - f `_silence_` (needs that class): a detector's windows hear parts of words.
     """
 
     source: str = "tts"
@@ -135,6 +138,7 @@ class KWSData:
     gain_db: tuple[float, float] = (-10.0, 6.0)
     cut_percent: float = 0.0
     place_percent: float = 0.0
+    partial_percent: float = 0.0
 
 
 _ACCENTS = ("en", "en-us", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan",
