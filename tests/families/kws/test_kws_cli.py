@@ -125,7 +125,7 @@ def test_keep_last_keeps_the_last_epochs_weights(zoo, digit_folder, tmp_path):
 def test_cut_words_need_a_silence_class(zoo, digit_folder, tmp_path, option):
     result = zoo("train", "kws_gru_s_fsdd", "--data", f"fsdd:{digit_folder}", "--out", tmp_path / "o",
                  "--data-root", tmp_path, *TINY, "--set", f"data.{option}=20.0", ok=False)
-    assert result.exit_code == 1 and f"data.{option} labels cut words (partly) _silence_" in result.output
+    assert result.exit_code == 1 and f"data.{option} labels cut words _silence_ (wholly or in part)" in result.output
     assert not (tmp_path / "o").exists()
 
 

@@ -10,8 +10,10 @@ import sys
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from tensorflow.lite.tools import flatbuffer_utils
 
+from zoo.audio.augment import batch_augmenter
 from zoo.audio.decode import read_wav, write_wav
 from zoo.core import litert
 from zoo.families.kws.export import export_tflite
@@ -299,10 +301,6 @@ def test_deterministic_training_with_weight_averaging_repeats_itself(digit_folde
 
 
 def test_cut_words_run_past_the_clip_end_and_become_silence():
-    import tensorflow as tf
-
-    from zoo.audio.augment import batch_augmenter
-
     x = np.zeros((3, 8000), np.float32)
     x[:, 3000:5000] = 0.5
     augment = batch_augmenter(np.zeros((1, 20000), np.float32), 0, 0.0, (10, 10), (0, 0), cut=1.0, cut_label=0,
@@ -316,10 +314,6 @@ def test_cut_words_run_past_the_clip_end_and_become_silence():
 
 
 def test_placed_words_land_anywhere_whole_and_keep_their_label():
-    import tensorflow as tf
-
-    from zoo.audio.augment import batch_augmenter
-
     x = np.zeros((200, 8000), np.float32)
     x[:, 3000:5000] = np.linspace(0.1, 0.5, 2000)
     x[-1] = 0.0  # a silence clip: never moved
@@ -336,10 +330,6 @@ def test_placed_words_land_anywhere_whole_and_keep_their_label():
 
 
 def test_partial_words_keep_a_share_of_their_sound_and_label():
-    import tensorflow as tf
-
-    from zoo.audio.augment import batch_augmenter
-
     x = np.zeros((400, 8000), np.float32)
     x[:, 3000:5000] = 0.5
     x[-1] = 0.0  # a silence clip: untouched

@@ -90,7 +90,8 @@ def datasets(recipe: Recipe, data_root: Path) -> Splits:
             raise ZooError(f"data set {d.source}:{d.path or 'default'} has no {s} clips for labels {labels}")
     for name in ("cut_percent", "partial_percent"):
         if getattr(d, name) and SILENCE not in labels:
-            raise ZooError(f"data.{name} labels cut words (partly) _silence_; set data.silence_percent above 0")
+            raise ZooError(f"data.{name} labels cut words _silence_ (wholly or in part); "
+                           "set data.silence_percent above 0")
     augment = batch_augmenter(aset.noise, int(d.sample_rate * d.shift_ms / 1000), d.noise_prob,
                               d.snr_db, d.gain_db, d.speed, cut=d.cut_percent / 100,
                               cut_label=labels.index(SILENCE) if SILENCE in labels else None,
