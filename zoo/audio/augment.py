@@ -150,12 +150,14 @@ def batch_augmenter(noise_bank: np.ndarray, shift: int, noise_prob: float,
             first, end = extent(audio)
             start = tf.cast(tf.floor(tf.random.uniform([b]) * tf.cast(n - (end - first) + 1, tf.float32)), tf.int32)
             audio = move_by(audio, tf.where(chosen(place), start - first, 0))
+        if cut_label is not None:  # cut words become `cut_label`, wholly or in part
+            silence = tf.one_hot(cut_label, tf.shape(labels)[1], dtype=labels.dtype)
         if cut > 0 and cut_label is not None:
             _, end = extent(audio)
             cut_now = chosen(cut)
             move = n - end + tf.random.uniform([b], cut_beyond[0], cut_beyond[1] + 1, tf.int32)
             audio = move_by(audio, tf.where(cut_now, move, 0))
-            labels = tf.where(cut_now[:, None], tf.one_hot(cut_label, tf.shape(labels)[1], dtype=labels.dtype), labels)
+            labels = tf.where(cut_now[:, None], silence, labels)
         if partial > 0 and cut_label is not None:
             first, end = extent(audio)
             part = chosen(partial)
@@ -163,7 +165,6 @@ def batch_augmenter(noise_bank: np.ndarray, shift: int, noise_prob: float,
             gone = tf.cast(tf.round((1.0 - share) * tf.cast(end - first, tf.float32)), tf.int32)
             move = tf.where(tf.random.uniform([b]) < 0.5, n + gone - end, -gone - first)
             audio = move_by(audio, tf.where(part, move, 0))
-            silence = tf.one_hot(cut_label, tf.shape(labels)[1], dtype=labels.dtype)
             kept = tf.cast(share, labels.dtype)[:, None]
             labels = tf.where(part[:, None], kept * labels + (1 - kept) * silence, labels)
         if noise_prob > 0 and noise_bank.shape[0] > 0:
