@@ -92,6 +92,9 @@ def datasets(recipe: Recipe, data_root: Path) -> Splits:
         if getattr(d, name) and SILENCE not in labels:
             raise ZooError(f"data.{name} labels cut words _silence_ (wholly or in part); "
                            "set data.silence_percent above 0")
+    if d.train_on_validation and t.keep != "last":
+        raise ZooError("data.train_on_validation trains on the clips that would choose the kept epoch; "
+                       "set train.keep='last'")
     augment = batch_augmenter(aset.noise, int(d.sample_rate * d.shift_ms / 1000), d.noise_prob,
                               d.snr_db, d.gain_db, d.speed, cut=d.cut_percent / 100,
                               cut_label=labels.index(SILENCE) if SILENCE in labels else None,
@@ -102,6 +105,8 @@ def datasets(recipe: Recipe, data_root: Path) -> Splits:
         return tf.cast(audio, tf.float32) / 32768.0, tf.one_hot(y, len(labels))
 
     x, y = parts["train"]
+    if d.train_on_validation:
+        x, y = np.concatenate([x, parts["validation"][0]]), np.concatenate([y, parts["validation"][1]])
     train = (tf.data.Dataset.from_tensor_slices((x, y))
              .shuffle(len(y), seed=t.seed, reshuffle_each_iteration=True)
              .batch(t.batch_size, drop_remainder=len(y) >= t.batch_size)
@@ -110,8 +115,8 @@ def datasets(recipe: Recipe, data_root: Path) -> Splits:
     validation = tf.data.Dataset.from_tensor_slices(parts["validation"]).batch(256).map(prepare).cache()
     counts = {s: int(len(parts[s][1])) for s in parts}
     info = {"source": d.source, "path": d.path, "clips": counts, "skipped_files": len(aset.skipped),
-            "skipped": aset.skipped[:20]}
-    return Splits(train, validation, parts["test"], counts["train"], labels, info)
+            "skipped": aset.skipped[:20], "validation_in_training": d.train_on_validation}
+    return Splits(train, validation, parts["test"], len(y), labels, info)
 
 
 def eval_data(recipe: Recipe, labels, data_root: Path, split: str | None):

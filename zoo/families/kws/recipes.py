@@ -116,6 +116,9 @@ class KWSData:
         partial_percent: percentage of keyword clips (after placing) that keep only a random
             share f of the word, the rest past the clip's start or end, labelled f of the word
             and 1 - f `_silence_` (needs that class): a detector's windows hear parts of words.
+        train_on_validation: train on the validation clips too, once the settings have been
+            chosen on them (needs `train.keep='last'`, so they choose no checkpoint either);
+            the validation figures the run reports are then on clips it trained on.
     """
 
     source: str = "tts"
@@ -139,6 +142,7 @@ class KWSData:
     cut_percent: float = 0.0
     place_percent: float = 0.0
     partial_percent: float = 0.0
+    train_on_validation: bool = False
 
 
 _ACCENTS = ("en", "en-us", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan",
