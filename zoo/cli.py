@@ -43,6 +43,18 @@ def _print_results(results, as_json: bool, line) -> None:
         sys.exit(1)
 
 
+def _print_metrics(result: dict, as_json: bool) -> None:
+    """The whole result as one JSON object, or its scalar figures one per line."""
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    scalars = {k: v for k, v in result.items() if not isinstance(v, (dict, list))}
+    width = max(map(len, scalars), default=0)
+    for key, value in scalars.items():
+        click.echo(f"{key.ljust(width)}  {value:.4g}" if isinstance(value, float) else f"{key.ljust(width)}  {value}")
+    click.echo("(per-class and other details: --json, or the eval_*.json / stream_*.json file in the run)")
+
+
 def _print_run(metrics: dict, run_dir: Path) -> None:
     """A new run's scalar metrics as JSON, then its directory."""
     click.echo(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}, indent=2))
@@ -123,8 +135,9 @@ def ensemble(runs, out, data_root):
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0),
               help="Detection threshold for --stream.  [default: as zoo listen]")
 @click.option("--windows", type=click.IntRange(min=0), help="For --stream: as `zoo listen --windows`.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole result as one JSON object.")
 @one_line_errors
-def eval_cmd(run, data, split, beam, data_root, recording, events, threshold, windows):
+def eval_cmd(run, data, split, beam, data_root, recording, events, threshold, windows, as_json):
     """Evaluate a trained RUN directory; writes eval_*.json (and plots) into it.
 
     With --stream LONG.wav --events TRUTH.json: recall and false alarms per hour of
@@ -136,7 +149,7 @@ def eval_cmd(run, data, split, beam, data_root, recording, events, threshold, wi
         result = {k: v for k, v in result.items() if k != "curve"}
     else:
         result = api().evaluate(run, data, None if split == "all" else split, data_root, beam=beam)
-    click.echo(json.dumps(result, indent=2))
+    _print_metrics(result, as_json)
 
 
 @main.command()

@@ -40,7 +40,7 @@ def test_train_writes_a_self_contained_run_chosen_by_validation_cider(run_dir):
 
 
 def test_eval_with_beam_search_writes_scores_and_a_grid(zoo, run_dir):
-    result = json.loads(zoo("eval", run_dir, "--split", "all", "--beam", "2").stdout)
+    result = json.loads(zoo("eval", run_dir, "--split", "all", "--beam", "2", "--json").stdout)
     assert result["beam"] == 2 and result["clips"] == 6 and len(result["examples"]) == 6
     assert (run_dir / "eval_frames_all_beam2.json").is_file()
     assert (run_dir / "captions_frames_all_beam2.png").stat().st_size > 5_000

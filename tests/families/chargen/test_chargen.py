@@ -73,7 +73,7 @@ def test_train_reports_bits_per_char_and_keeps_vocabulary(zoo, chargen_run):
     assert metrics["validation_bits_per_char"] == pytest.approx(metrics["validation_loss"] / np.log(2), abs=1e-3)
     assert metrics["validation_stateful"]["characters"] > 0
     assert "seconds" in (out / "history.csv").read_text().splitlines()[0]
-    result = json.loads(zoo("eval", out, "--split", "all").stdout)
+    result = json.loads(zoo("eval", out, "--split", "all", "--json").stdout)
     assert result["characters"] > 0.9 * len(CORPUS) and result["split"] == "all"
     assert result["bits_per_char"] == pytest.approx(result["loss_nats"] / np.log(2), abs=1e-3)
 

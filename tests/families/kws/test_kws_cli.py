@@ -43,10 +43,13 @@ def test_train_writes_a_self_contained_run(run_dir):
 
 def test_eval_on_all_clips(zoo, run_dir, digit_folder):
     out, data_root = run_dir
-    result = json.loads(zoo("eval", out, "--data", f"fsdd:{digit_folder}", "--split", "all",
-                            "--data-root", data_root).stdout)
+    args = ["eval", out, "--data", f"fsdd:{digit_folder}", "--split", "all", "--data-root", data_root]
+    result = json.loads(zoo(*args, "--json").stdout)
     assert result["clips"] == 72 and set(result["per_class"]) <= {"zero", "one", "two"}
-    assert (out / "eval_fsdd_all.json").is_file() and (out / "confusion_fsdd_all.png").is_file()
+    assert json.loads((out / "eval_fsdd_all.json").read_text()) == result  # what scripts read is what was kept
+    assert (out / "confusion_fsdd_all.png").is_file()
+    lines = zoo(*args).stdout.splitlines()  # without --json: the scalar figures, one a line
+    assert "clips" in lines[0] and any(line.split()[0] == "accuracy" for line in lines)
 
 
 @pytest.mark.parametrize("quantize", ["none", "dynamic", "int8"])

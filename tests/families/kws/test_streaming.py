@@ -237,7 +237,7 @@ def test_streaming_export_listen_and_stream_eval_through_the_cli(zoo, causal_run
         events = [json.loads(line) for line in result.stdout.splitlines()]
         assert all(e["keyword"] in ("zero", "one", "two") and 0 < e["time"] <= 31.0 for e in events)
     scored = json.loads(zoo("eval", out, "--stream", stream.with_suffix(".wav"), "--events",
-                            stream.with_suffix(".json")).stdout)
+                            stream.with_suffix(".json"), "--json").stdout)
     assert scored["events"] == len(truth["events"]) and 0.0 <= scored["recall"] <= 1.0
     assert (out / "stream_long.png").stat().st_size > 5000 and (out / "stream_long.json").is_file()
 
