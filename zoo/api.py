@@ -29,6 +29,7 @@ from zoo.core import ensemble as core_ensemble
 from zoo.core import evaluate as core_evaluate
 from zoo.core import export as core_export
 from zoo.core import gates as core_gates
+from zoo.core import gradients as core_gradients
 from zoo.core import runs
 from zoo.core import train as core_train
 from zoo.core.errors import ZooError
@@ -94,6 +95,13 @@ def export(run_dir: Path, fmt: str = "tflite", quantize: str = "none", out: Path
     """Exports a run (`savedmodel` or `tflite`, `quantize` as its family allows) and checks the export;
     `streaming` exports the one-hop step model of a causal recipe."""
     return core_export.export_run(Path(run_dir), FAMILIES, fmt, quantize, out, Path(data_root), streaming)
+
+
+def gradients(run_dirs, out: Path | None = None, data_root: Path = Path("data"), inputs: int = 256) -> dict:
+    """The vanishing gradient measured: per time step, the norm of the loss's gradient with respect to the
+    first recurrent layer's input, averaged over up to `inputs` validation inputs of each run, drawn on
+    one log-scale figure (`out`; default `RUN/gradients.png` for one run) with the curves as JSON beside it."""
+    return core_gradients.measure_runs([Path(r) for r in run_dirs], FAMILIES, out, Path(data_root), inputs)
 
 
 def gates(run_dir: Path, source: str, layer: int | None = None, out: Path | None = None,

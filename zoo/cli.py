@@ -1,4 +1,5 @@
-"""The `zoo` command line: list, train, ensemble, eval, export, predict, listen, generate, caption, gates.
+"""The `zoo` command line: list, train, ensemble, eval, export, predict, listen, generate, caption, gates,
+gradients.
 
 Each command parses its arguments, calls one function of `zoo.api` and prints
 the result. `zoo.api` loads TensorFlow, so it is imported when a command runs,
@@ -253,6 +254,21 @@ def gates(run, input, layer, out, npz):
     """Draw a recurrent layer's gates on INPUT: a wav for keyword models, text for text models,
     a clip for captioning models (their frame encoder)."""
     click.echo(json.dumps(api().gates(run, input, layer, out, npz), indent=2))
+
+
+@main.command()
+@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path),
+              help="The figure (default RUN/gradients.png for one run); the curves go beside it as .json.")
+@click.option("--inputs", default=256, show_default=True, type=click.IntRange(min=1),
+              help="Validation inputs to average over, per run.")
+@click.option("--data-root", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
+@one_line_errors
+def gradients(runs, out, inputs, data_root):
+    """The vanishing gradient, measured on trained RUNS: per time step, the norm of the loss's gradient
+    with respect to the first recurrent layer's input, averaged over validation inputs, one log-scale
+    curve a run (train the same recipe with --set model.cell=rnn|lstm|gru to compare cells)."""
+    click.echo(json.dumps(api().gradients(runs, out, data_root, inputs), indent=2))
 
 
 if __name__ == "__main__":

@@ -11,15 +11,19 @@ and the gate view works on the family's input kind. Nothing here names a family.
 from __future__ import annotations
 
 import inspect
+import json
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
 import zoo
+from zoo.core.errors import ZooError
 from zoo.core.family import Family
 from zoo.core.load import load_run
 from zoo.families.registry import FAMILIES, registry
+from zoo.nn.recurrent import gate_layers
 
 CASES = []
 for _family in FAMILIES.values():
@@ -126,3 +130,19 @@ def test_gates_and_inference_through_the_contract(family_name, trained, sample_d
     if "caption" in family.capabilities.verbs:
         (result,) = served.caption([source], beam=2)
         assert isinstance(result["caption"], str) and result["ms_per_caption"] > 0
+
+
+@pytest.mark.parametrize("family_name", list(FAMILIES))
+def test_gradients_through_the_contract(family_name, trained, tmp_path):
+    run_dir = trained(next(r.name for r in registry() if r.family == family_name))
+    _, _, model = load_run(run_dir, FAMILIES)
+    if isinstance(gate_layers(model)[0], keras.layers.TimeDistributed):  # one sequence per item: refused
+        with pytest.raises(ZooError, match="gradients measure models whose first recurrent layer reads one"):
+            zoo.gradients([run_dir], out=tmp_path / "grad.png", data_root=trained.data_root, inputs=4)
+        assert not list(tmp_path.iterdir())
+        return
+    result = zoo.gradients([run_dir], out=tmp_path / "grad.png", data_root=trained.data_root, inputs=4)
+    (run,) = json.loads((tmp_path / "grad.json").read_text())["curves"]
+    assert (tmp_path / "grad.png").stat().st_size > 10_000 and result["runs"][0]["inputs"] == run["inputs"] <= 4
+    assert len(run["norms"]) == run["steps"] > 1 and np.all(np.isfinite(run["norms"]))
+    assert max(run["norms"]) > 0

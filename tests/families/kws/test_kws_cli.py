@@ -147,6 +147,8 @@ def test_a_recipe_that_cannot_be_built_leaves_no_run(zoo, digit_folder, tmp_path
     (["train", "kws_gru_s_fsdd", "--data", "mp3s:/x"], "unknown kind 'mp3s'"),
     (["eval", "/no/such/run"], "/no/such/run: not a run directory"),
     (["predict", "/no/such/model.tflite", "x.wav"], "/no/such/model.tflite: no such model"),
+    (["gradients", "/no/such/run"], "/no/such/run: not a run directory"),
+    (["gradients", "/no/a", "/no/b"], "several runs share one figure: name it with --out FILE.png"),
 ])
 def test_bad_input_is_one_line_and_nonzero(args, message, tmp_path):
     result = CliRunner().invoke(main, args + (["--out", str(tmp_path / "o")] if args[0] == "train" else []))
