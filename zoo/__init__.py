@@ -10,7 +10,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_API = ("load", "recipes", "resolve", "train", "evaluate", "evaluate_stream", "export", "gates", "gradients")
+_API = ("load", "recipes", "resolve", "train", "evaluate", "evaluate_stream", "export", "gates", "gradients", "compare")
 
 
 def __getattr__(name):

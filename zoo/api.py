@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from zoo.core import compare as core_compare
 from zoo.core import ensemble as core_ensemble
 from zoo.core import evaluate as core_evaluate
 from zoo.core import export as core_export
@@ -69,6 +70,14 @@ def train(recipe: Recipe, run_dir: Path | None = None, data_root: Path = Path("d
     metrics = core_train.train(recipe, get(recipe.family), run_dir, data_root=Path(data_root), resume=resume,
                                verbose=verbose)
     return metrics, run_dir
+
+
+def compare(recipe: Recipe, cells=("rnn", "lstm", "gru"), seeds: int = 3, out: Path | None = None,
+            data_root: Path = Path("data")) -> dict:
+    """Trains a resolved recipe once per cell and seed into `out` (default `models/RECIPE/compare`) and writes
+    one table (`compare.md`, `compare.json`) and one chart (`compare.png`); returns their paths and rows."""
+    out = Path(out or Path(runs.default_dir(recipe.name)).parent / "compare")
+    return core_compare.compare(recipe, get(recipe.family), FAMILIES, list(cells), seeds, out, Path(data_root))
 
 
 def ensemble(run_dirs: list[Path], out: Path | None = None, data_root: Path = Path("data")) -> tuple[dict, Path]:

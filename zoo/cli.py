@@ -1,4 +1,4 @@
-"""The `zoo` command line: list, train, ensemble, eval, export, predict, listen, generate, caption, gates,
+"""The `zoo` command line: list, train, compare, ensemble, eval, export, predict, listen, generate, caption, gates,
 gradients.
 
 Each command parses its arguments, calls one function of `zoo.api` and prints
@@ -109,6 +109,27 @@ def train(recipe, data, out, overrides, resume, data_root):
     metrics, run_dir = api().train(resolved, out, data_root=data_root, resume=resume,
                                    verbose="auto" if sys.stdout.isatty() else 2)
     _print_run(metrics, run_dir)
+
+
+@main.command()
+@click.argument("recipe")
+@click.option("--cells", default="rnn,lstm,gru", show_default=True, help="Comma-separated cells to train.")
+@click.option("--seeds", default=3, show_default=True, type=int, help="Seeds 0..N-1 for each cell.")
+@click.option("--data", help="KIND[:PATH] (default: the recipe's).")
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.FIELD=VALUE",
+              help="Override a recipe field for every run (repeatable).")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Where runs and tables go (default models/RECIPE/compare).")
+@click.option("--data-root", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
+@one_line_errors
+def compare(recipe, cells, seeds, data, overrides, out, data_root):
+    """Train RECIPE with each cell over seeds; write one table (compare.md, compare.json) and one chart:
+    its metric on validation and test (mean, spread), parameters, training time, LiteRT size and latency.
+    Finished runs in OUT are reused, so an interrupted comparison continues."""
+    resolved = resolve(recipe, data, overrides)
+    result = api().compare(resolved, [c.strip() for c in cells.split(",") if c.strip()], seeds, out, data_root)
+    click.echo(Path(result["table"]).read_text(encoding="utf-8"), nl=False)
+    click.echo(f"written: {result['table']}, {result['chart']}, {Path(result['out']) / 'compare.json'}")
 
 
 @main.command()

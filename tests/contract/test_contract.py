@@ -146,3 +146,22 @@ def test_gradients_through_the_contract(family_name, trained, tmp_path):
     assert (tmp_path / "grad.png").stat().st_size > 10_000 and result["runs"][0]["inputs"] == run["inputs"] <= 4
     assert len(run["norms"]) == run["steps"] > 1 and np.all(np.isfinite(run["norms"]))
     assert max(run["norms"]) > 0
+
+
+@pytest.mark.parametrize("family_name", list(FAMILIES))
+def test_compare_through_the_contract(family_name, sample_data, trained, tmp_path):
+    family = FAMILIES[family_name]
+    tiny = family.tiny(next(r for r in registry() if r.family == family_name))
+    tiny = family.with_data(tiny, _spec(family, tiny, sample_data))
+    result = zoo.compare(tiny, ("rnn", "gru"), seeds=1, out=tmp_path / "cmp", data_root=trained.data_root)
+    table = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    rnn, gru = table["cells"]
+    assert [rnn["cell"], gru["cell"]] == ["rnn", "gru"] and gru["params"] > rnn["params"]
+    for line in table["cells"]:
+        assert line["validation_mean"] is not None and line["litert_kb"] > 0 and line["litert_ms"] > 0
+        assert (line["test_mean"] is None) == (family.headline.test is None)
+    assert (tmp_path / "cmp" / "compare.png").stat().st_size > 10_000
+    assert "| rnn | 1 |" in (tmp_path / "cmp" / "compare.md").read_text() and result["cells"] == table["cells"]
+    again = zoo.compare(tiny, ("gru",), seeds=1, out=tmp_path / "cmp", data_root=trained.data_root)
+    assert again["cells"][0]["validation_mean"] == gru["validation_mean"]  # the finished run was reused
+    assert json.loads((tmp_path / "cmp" / "compare.json").read_text())["runs"][0]["reused"]

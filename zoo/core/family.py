@@ -62,6 +62,23 @@ class Capabilities:
     ensembles: bool = False
 
 
+@dataclasses.dataclass(frozen=True)
+class Headline:
+    """The figure a family's runs are judged by (`zoo compare`), as dotted paths into a run's `metrics.json`.
+
+    Attributes:
+        name: what it is, for tables (`accuracy`, `bits per character`).
+        validation: its path on the validation split, e.g. `validation_accuracy`.
+        test: its path on the test split; None when the family holds out no test split.
+        higher_is_better: False for losses.
+    """
+
+    name: str
+    validation: str
+    test: str | None
+    higher_is_better: bool = True
+
+
 @dataclasses.dataclass
 class Splits:
     """What training needs from a family's data.
@@ -112,6 +129,7 @@ class Family(abc.ABC):
         sources: the `--data KIND` values it reads.
         monitor, monitor_mode: the validation metric that picks the best checkpoint.
         capabilities: what its models can do.
+        headline: the figure its runs are judged by.
     """
 
     name: str
@@ -122,6 +140,7 @@ class Family(abc.ABC):
     monitor: str = "val_loss"
     monitor_mode: str = "min"
     capabilities: Capabilities
+    headline: Headline
 
     # -- recipes ---------------------------------------------------------------
 

@@ -99,3 +99,22 @@ def latency_ms(fn, example, repeats: int = 50) -> float:
         fn(example)
         times.append(time.perf_counter() - start)
     return round(statistics.median(times) * 1000, 3)
+
+
+def call_latency_ms(path: Path, repeats: int = 50) -> float:
+    """Median milliseconds, one thread, of one call of every signature of a LiteRT file (summed; a file
+    with an encoder and a decoder step counts one of each), on zero inputs of the declared shapes."""
+    import numpy as np
+
+    interp = open_interpreter(path)
+    if not interp.get_signature_list():
+        interp.allocate_tensors()
+        for d in interp.get_input_details():
+            interp.set_tensor(d["index"], np.zeros(d["shape"], d["dtype"]))
+        return latency_ms(lambda _: interp.invoke(), None, repeats)
+    total = 0.0
+    for key in interp.get_signature_list():
+        runner = interp.get_signature_runner(key)
+        inputs = {name: np.zeros(d["shape"], d["dtype"]) for name, d in runner.get_input_details().items()}
+        total += latency_ms(lambda x, run=runner: run(**x), inputs, repeats)
+    return round(total, 3)

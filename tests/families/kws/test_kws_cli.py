@@ -148,6 +148,8 @@ def test_a_recipe_that_cannot_be_built_leaves_no_run(zoo, digit_folder, tmp_path
     (["eval", "/no/such/run"], "/no/such/run: not a run directory"),
     (["predict", "/no/such/model.tflite", "x.wav"], "/no/such/model.tflite: no such model"),
     (["gradients", "/no/such/run"], "/no/such/run: not a run directory"),
+    (["compare", "kws_gru_s_fsdd", "--cells", "rnn,transformer"], "--cells rnn,transformer: choose from rnn,"),
+    (["compare", "kws_gru_s_fsdd", "--seeds", "0"], "--seeds 0: at least 1"),
     (["gradients", "/no/a", "/no/b"], "several runs share one figure: name it with --out FILE.png"),
 ])
 def test_bad_input_is_one_line_and_nonzero(args, message, tmp_path):

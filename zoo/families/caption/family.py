@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.core.errors import ZooError
-from zoo.core.family import Capabilities, Family, GateInput
+from zoo.core.family import Capabilities, Family, GateInput, Headline
 from zoo.core.recipe import Recipe, apply_overrides
 from zoo.families.caption import recipes as caption_recipes
 from zoo.families.caption.recipes import CaptionData, CaptionModel
@@ -38,6 +38,7 @@ class VideoCaptioning(Family):
     sources = caption_recipes.SOURCES
     monitor, monitor_mode = "val_CIDEr", "max"
     capabilities = Capabilities(input_kind="video", verbs=("caption",), quantize=("none", "dynamic"), beam=True)
+    headline = Headline("CIDEr", "validation.CIDEr", "test.CIDEr")
 
     def recipes(self) -> list[Recipe]:
         return caption_recipes.recipes()

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.core.errors import ZooError
-from zoo.core.family import Capabilities, Family, GateInput
+from zoo.core.family import Capabilities, Family, GateInput, Headline
 from zoo.core.recipe import Recipe, apply_overrides
 from zoo.families.chargen import recipes as chargen_recipes
 from zoo.families.chargen.recipes import ChargenData, ChargenModel
@@ -39,6 +39,7 @@ class TextGeneration(Family):
     monitor, monitor_mode = "val_loss", "min"
     capabilities = Capabilities(input_kind="text", verbs=("generate",), quantize=("none", "dynamic"),
                                 streams=True)
+    headline = Headline("bits per character", "validation_bits_per_char", None, higher_is_better=False)
 
     def recipes(self) -> list[Recipe]:
         return chargen_recipes.recipes()

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.audio.speech import SC_COMMANDS, SC_OTHER
-from zoo.core.family import Capabilities, Family, GateInput
+from zoo.core.family import Capabilities, Family, GateInput, Headline
 from zoo.core.recipe import Recipe, apply_overrides
 from zoo.families.kws import recipes as kws_recipes
 from zoo.families.kws.recipes import KWSData, KWSModel
@@ -39,6 +39,7 @@ class KeywordSpotting(Family):
     monitor, monitor_mode = "val_accuracy", "max"
     capabilities = Capabilities(input_kind="audio", verbs=("predict", "listen"), quantize=("none", "dynamic", "int8"),
                                 streams=True, distills=True, ensembles=True)
+    headline = Headline("accuracy", "validation_accuracy", "test_accuracy")
 
     def recipes(self) -> list[Recipe]:
         return kws_recipes.recipes()

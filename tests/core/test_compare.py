@@ -1,0 +1,40 @@
+"""`zoo compare`'s pieces that need no training: spreads, metric paths, cell checks, the table."""
+
+import dataclasses
+
+import pytest
+
+from zoo.core.compare import check_cells, dig, markdown, mean_sd
+from zoo.core.errors import ZooError
+from zoo.families.registry import FAMILIES, registry
+
+
+def test_mean_and_sample_spread():
+    assert mean_sd([0.97, 0.98, 0.99]) == (0.98, 0.01)
+    assert mean_sd([0.5]) == (0.5, None) and mean_sd([]) == (None, None)
+
+
+def test_metric_paths_reach_into_nested_metrics():
+    metrics = {"validation_accuracy": 0.9, "test": {"CIDEr": 1.5}}
+    assert dig(metrics, "validation_accuracy") == 0.9 and dig(metrics, "test.CIDEr") == 1.5
+    assert dig(metrics, "test.BLEU-4") is None and dig(metrics, None) is None
+
+
+def test_only_known_cells_of_a_recipe_with_a_cell():
+    recipe = registry().get("kws_gru_s_fsdd")
+    check_cells(recipe, ["rnn", "lstm", "gru"])
+    with pytest.raises(ZooError, match="--cells rnn,transformer: choose from rnn, lstm, gru"):
+        check_cells(recipe, ["rnn", "transformer"])
+    cell_less = dataclasses.make_dataclass("NoCell", [("units", int, 4)], frozen=True)()
+    with pytest.raises(ZooError, match="has no model.cell to compare"):
+        check_cells(dataclasses.replace(recipe, model=cell_less), ["gru"])
+
+
+def test_the_table_has_a_row_per_cell_and_says_which_way_is_better():
+    line = {"seeds": 2, "validation_mean": 1.61, "validation_sd": 0.02, "test_mean": None, "test_sd": None,
+            "params": 278433, "train_seconds_mean": 190.2, "litert_kb": 1090.1, "litert_ms": 0.4}
+    table = markdown("chargen_gru_s_pydocs", FAMILIES["chargen"],
+                     [dict(line, cell="rnn"), dict(line, cell="gru", validation_mean=1.5)])
+    assert "bits per character (lower is better)" in table
+    assert "| rnn | 2 | 1.61 (0.02) | - | 278,433 | 190.2 | 1090.1 | 0.4 |" in table
+    assert table.count("\n| ") == 3  # header and two cells
