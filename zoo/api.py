@@ -76,7 +76,7 @@ def compare(recipe: Recipe, cells=("rnn", "lstm", "gru"), seeds: int = 3, out: P
             data_root: Path = Path("data")) -> dict:
     """Trains a resolved recipe once per cell and seed into `out` (default `models/RECIPE/compare`) and writes
     one table (`compare.md`, `compare.json`) and one chart (`compare.png`); returns their paths and rows."""
-    out = Path(out or Path(runs.default_dir(recipe.name)).parent / "compare")
+    out = Path(out or _compare_dir(recipe))
     return core_compare.compare(recipe, get(recipe.family), FAMILIES, list(cells), seeds, out, Path(data_root))
 
 
@@ -106,11 +106,30 @@ def export(run_dir: Path, fmt: str = "tflite", quantize: str = "none", out: Path
     return core_export.export_run(Path(run_dir), FAMILIES, fmt, quantize, out, Path(data_root), streaming)
 
 
-def gradients(run_dirs, out: Path | None = None, data_root: Path = Path("data"), inputs: int = 256) -> dict:
+def gradients(run_dirs=(), out: Path | None = None, data_root: Path = Path("data"), inputs: int = 256,
+              recipe: Recipe | None = None, cells=("rnn", "lstm", "gru"), runs_dir: Path | None = None) -> dict:
     """The vanishing gradient measured: per time step, the norm of the loss's gradient with respect to the
     first recurrent layer's input, averaged over up to `inputs` validation inputs of each run, drawn on
-    one log-scale figure (`out`; default `RUN/gradients.png` for one run) with the curves as JSON beside it."""
+    one log-scale figure (`out`; default `RUN/gradients.png` for one run) with the curves as JSON beside it.
+
+    With a resolved `recipe` instead of runs: its seed-0 run of each of `cells`, trained into `runs_dir`
+    (default `models/RECIPE/compare`, where `compare` puts them) unless finished there already; the
+    figure defaults to `runs_dir/gradients.png`."""
+    if recipe is not None:
+        if run_dirs:
+            raise ZooError("give runs or --recipe, not both")
+        family = get(recipe.family)
+        runs_dir = Path(runs_dir or _compare_dir(recipe))
+        core_compare.check_cells(recipe, cells)
+        run_dirs = [core_compare.cell_run(recipe, family, cell, 0, runs_dir, Path(data_root))[0] for cell in cells]
+        out = out or runs_dir / "gradients.png"
+    if not run_dirs:
+        raise ZooError("give one or more runs, or --recipe")
     return core_gradients.measure_runs([Path(r) for r in run_dirs], FAMILIES, out, Path(data_root), inputs)
+
+
+def _compare_dir(recipe: Recipe) -> Path:
+    return Path(runs.default_dir(recipe.name)).parent / "compare"
 
 
 def gates(run_dir: Path, source: str, layer: int | None = None, out: Path | None = None,

@@ -278,18 +278,30 @@ def gates(run, input, layer, out, npz):
 
 
 @main.command()
-@click.argument("runs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("runs", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--recipe", help="Instead of RUNS: this recipe's seed-0 run of each of --cells (trained if needed).")
+@click.option("--cells", default="rnn,lstm,gru", show_default=True, help="With --recipe: the cells.")
+@click.option("--data", help="With --recipe: KIND[:PATH] (default: the recipe's).")
+@click.option("--set", "overrides", multiple=True, metavar="SECTION.FIELD=VALUE", help="With --recipe: overrides.")
+@click.option("--runs-dir", type=click.Path(path_type=Path),
+              help="With --recipe: where its runs are (default models/RECIPE/compare, shared with zoo compare).")
 @click.option("--out", type=click.Path(path_type=Path),
-              help="The figure (default RUN/gradients.png for one run); the curves go beside it as .json.")
+              help="The figure (default RUN/gradients.png for one run, RUNS_DIR/gradients.png with --recipe); "
+                   "the curves go beside it as .json.")
 @click.option("--inputs", default=256, show_default=True, type=click.IntRange(min=1),
               help="Validation inputs to average over, per run.")
 @click.option("--data-root", type=click.Path(path_type=Path), default=Path("data"), show_default=True)
 @one_line_errors
-def gradients(runs, out, inputs, data_root):
-    """The vanishing gradient, measured on trained RUNS: per time step, the norm of the loss's gradient
-    with respect to the first recurrent layer's input, averaged over validation inputs, one log-scale
-    curve a run (train the same recipe with --set model.cell=rnn|lstm|gru to compare cells)."""
-    click.echo(json.dumps(api().gradients(runs, out, data_root, inputs), indent=2))
+def gradients(runs, recipe, cells, data, overrides, runs_dir, out, inputs, data_root):
+    """The vanishing gradient, measured on trained RUNS (or --recipe R --cells rnn,lstm,gru): per time step,
+    the norm of the loss's gradient with respect to the first recurrent layer's input, averaged over
+    validation inputs, one log-scale curve a run."""
+    resolved = resolve(recipe, data, overrides) if recipe else None
+    if not recipe and (data or overrides):
+        raise ZooError("--data and --set go with --recipe")
+    result = api().gradients(runs, out, data_root, inputs, recipe=resolved,
+                             cells=[c.strip() for c in cells.split(",") if c.strip()], runs_dir=runs_dir)
+    click.echo(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -165,3 +165,10 @@ def test_compare_through_the_contract(family_name, sample_data, trained, tmp_pat
     again = zoo.compare(tiny, ("gru",), seeds=1, out=tmp_path / "cmp", data_root=trained.data_root)
     assert again["cells"][0]["validation_mean"] == gru["validation_mean"]  # the finished run was reused
     assert json.loads((tmp_path / "cmp" / "compare.json").read_text())["runs"][0]["reused"]
+    _, _, model = load_run(tmp_path / "cmp" / "gru_seed0", FAMILIES)
+    if not isinstance(gate_layers(model)[0], keras.layers.TimeDistributed):  # (refused: the gradients test)
+        curves = zoo.gradients(recipe=tiny, cells=("rnn", "gru"), runs_dir=tmp_path / "cmp",
+                               data_root=trained.data_root, inputs=4)  # the compared runs, not new ones
+        assert [r["cell"] for r in curves["runs"]] == ["rnn", "gru"]
+        assert curves["figure"] == str(tmp_path / "cmp" / "gradients.png")
+        assert sorted(p.name for p in (tmp_path / "cmp").iterdir() if p.is_dir()) == ["gru_seed0", "rnn_seed0"]

@@ -59,15 +59,25 @@ def check_cells(recipe: Recipe, cells: Sequence[str]) -> None:
         raise ZooError(f"--cells {','.join(cells)}: choose from {', '.join(CELLS)}")
 
 
-def run_one(recipe: Recipe, family: Family, families: Mapping[str, Family], run_dir: Path,
-            data_root: Path) -> dict:
+def cell_run(recipe: Recipe, family: Family, cell: str, seed: int, out_dir: Path,
+             data_root: Path) -> tuple[Path, dict, bool]:
+    """(run directory, metrics, reused): `recipe` with `cell` and `seed` trained into `out_dir/CELL_seedN`, or
+    the finished run already there."""
+    run_dir = Path(out_dir) / f"{cell}_seed{seed}"
+    if (run_dir / runs.METRICS).is_file():
+        return run_dir, runs.read_json(run_dir / runs.METRICS), True
+    variant = dataclasses.replace(recipe, model=dataclasses.replace(recipe.model, cell=cell),
+                                  train=dataclasses.replace(recipe.train, seed=seed))
+    return run_dir, train(variant, family, run_dir, data_root, verbose=0), False
+
+
+def run_one(recipe: Recipe, family: Family, families: Mapping[str, Family], cell: str, seed: int,
+            out_dir: Path, data_root: Path) -> dict:
     """Trains (or reuses) one run, exports its float LiteRT file and returns its row."""
-    reused = (run_dir / runs.METRICS).is_file()
-    metrics = runs.read_json(run_dir / runs.METRICS) if reused else train(recipe, family, run_dir, data_root,
-                                                                          verbose=0)
+    run_dir, metrics, reused = cell_run(recipe, family, cell, seed, out_dir, data_root)
     report = export_run(run_dir, families, "tflite", "none", data_root=data_root)
     head = family.headline
-    return {"cell": recipe.model.cell, "seed": recipe.train.seed, "run": str(run_dir), "reused": reused,
+    return {"cell": cell, "seed": seed, "run": str(run_dir), "reused": reused,
             "validation": dig(metrics, head.validation), "test": dig(metrics, head.test),
             "params": metrics.get("params"), "train_seconds": metrics.get("train_seconds"),
             "litert_bytes": report["size_bytes"], "litert_ms": litert.call_latency_ms(Path(report["file"]))}
@@ -141,12 +151,8 @@ def compare(recipe: Recipe, family: Family, families: Mapping[str, Family], cell
     if seeds < 1:
         raise ZooError(f"--seeds {seeds}: at least 1")
     out_dir = Path(out_dir)
-    rows = []
-    for cell in cells:
-        for seed in range(seeds):
-            variant = dataclasses.replace(recipe, model=dataclasses.replace(recipe.model, cell=cell),
-                                          train=dataclasses.replace(recipe.train, seed=seed))
-            rows.append(run_one(variant, family, families, out_dir / f"{cell}_seed{seed}", data_root))
+    rows = [run_one(recipe, family, families, cell, seed, out_dir, data_root)
+            for cell in cells for seed in range(seeds)]
     lines = summarize(rows, cells)
     head = family.headline
     result = {"recipe": recipe.name, "metric": head.name, "higher_is_better": head.higher_is_better,

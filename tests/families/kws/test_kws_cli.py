@@ -151,6 +151,9 @@ def test_a_recipe_that_cannot_be_built_leaves_no_run(zoo, digit_folder, tmp_path
     (["compare", "kws_gru_s_fsdd", "--cells", "rnn,transformer"], "--cells rnn,transformer: choose from rnn,"),
     (["compare", "kws_gru_s_fsdd", "--seeds", "0"], "--seeds 0: at least 1"),
     (["gradients", "/no/a", "/no/b"], "several runs share one figure: name it with --out FILE.png"),
+    (["gradients"], "give one or more runs, or --recipe"),
+    (["gradients", "/no/a", "--recipe", "kws_gru_s_fsdd"], "give runs or --recipe, not both"),
+    (["gradients", "--recipe", "kws_gru_s_fsdd", "--cells", "lstm,tcn"], "--cells lstm,tcn: choose from"),
 ])
 def test_bad_input_is_one_line_and_nonzero(args, message, tmp_path):
     result = CliRunner().invoke(main, args + (["--out", str(tmp_path / "o")] if args[0] == "train" else []))
