@@ -32,9 +32,9 @@ def test_only_known_cells_of_a_recipe_with_a_cell():
 
 def test_the_table_has_a_row_per_cell_and_says_which_way_is_better():
     line = {"seeds": 2, "validation_mean": 1.61, "validation_sd": 0.02, "test_mean": None, "test_sd": None,
-            "params": 278433, "train_seconds_mean": 190.2, "litert_kb": 1090.1, "litert_ms": 0.4}
+            "params": 278433, "train_seconds_mean": 190, "litert_kb": 1090.1, "litert_ms": 0.4}
     table = markdown("chargen_gru_s_pydocs", FAMILIES["chargen"],
                      [dict(line, cell="rnn"), dict(line, cell="gru", validation_mean=1.5)])
     assert "bits per character (lower is better)" in table
-    assert "| rnn | 2 | 1.61 (0.02) | - | 278,433 | 190.2 | 1090.1 | 0.4 |" in table
+    assert "| rnn | 2 | 1.61 (0.02) | - | 278,433 | 190 | 1090.1 | 0.4 |" in table
     assert table.count("\n| ") == 3  # header and two cells

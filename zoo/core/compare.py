@@ -92,7 +92,7 @@ def summarize(rows: list[dict], cells: Sequence[str]) -> list[dict]:
         test = mean_sd([r["test"] for r in mine if r["test"] is not None])
         lines.append({"cell": cell, "seeds": len(mine), "validation_mean": val[0], "validation_sd": val[1],
                       "test_mean": test[0], "test_sd": test[1], "params": mine[0]["params"],
-                      "train_seconds_mean": mean_sd([r["train_seconds"] for r in mine])[0],
+                      "train_seconds_mean": round(statistics.fmean(r["train_seconds"] or 0.0 for r in mine)),
                       "litert_kb": round(mine[0]["litert_bytes"] / 1024, 1),
                       "litert_ms": statistics.median(r["litert_ms"] for r in mine)})
     return lines
