@@ -2,9 +2,11 @@
 
 For each run: the gradient of the loss with respect to the input of the model's
 first recurrent layer, `dL/dx_t`, at every time step t, its norm over features,
-averaged over real validation inputs. A plain RNN's norms fall away
-exponentially from the steps that decide the loss (the vanishing gradient); an
-LSTM's or GRU's gates keep them up. One log-scale figure draws every run.
+averaged over real validation inputs. When the loss reads the last step's state,
+a plain RNN's norms fall away exponentially going back from it (the vanishing
+gradient), and an LSTM's or GRU's gates can keep them up; a model that pools
+over every step (attention) has short paths from every step to the loss and
+needs no long ones. One log-scale figure draws every run.
 
 The model is split where the first recurrent layer begins: the part before it
 (front end, embedding, convolutions) runs as trained in inference mode and
@@ -60,27 +62,20 @@ def split_at_first_recurrent(model):
     return front, back, layer
 
 
-def _total_loss(loss, targets, outputs, names):
-    """The family's loss: one loss on one output, or a dict of losses by output name, summed."""
-    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
-    if not isinstance(loss, dict):
-        return loss(targets, outputs[0])
-    targets = dict(targets) if isinstance(targets, Mapping) else dict(zip(names, targets))
-    return tf.add_n([loss[name](targets[name], out) for name, out in zip(names, outputs) if name in loss])
-
-
 def input_gradients(model, loss_fn, batches, max_inputs: int = 256) -> tuple[np.ndarray, int]:
     """Mean over up to `max_inputs` real inputs of the per-step norm of dL/dx_t at the first recurrent
     layer's input; returns (norms [T], inputs used). `batches` yields (inputs, targets) as in training."""
     front, back, _ = split_at_first_recurrent(model)
-    names = model.output_names
+    if isinstance(loss_fn, Mapping):
+        raise ZooError(f"model {model.name} trains on several losses; gradients measure a model with one")
     total, used = None, 0
     for inputs, targets in batches:
         first, *others = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
         x = tf.convert_to_tensor(front(first, training=False))
         with tf.GradientTape() as tape:
             tape.watch(x)
-            loss = _total_loss(loss_fn, targets, back([x, *others], training=False), names)
+            outputs = back([x, *others], training=False)
+            loss = loss_fn(targets, outputs[0] if isinstance(outputs, (list, tuple)) else outputs)
         norms = step_norms(tape.gradient(loss, x).numpy() * x.shape[0])  # per input, not per batch mean
         norms = norms[:max_inputs - used]
         total = norms.sum(axis=0) if total is None else total + norms.sum(axis=0)
@@ -93,7 +88,7 @@ def input_gradients(model, loss_fn, batches, max_inputs: int = 256) -> tuple[np.
 
 
 def measure(run_dir: Path, families: Mapping[str, Family], data_root: Path, max_inputs: int = 256) -> dict:
-    """One run's curve: its recipe, cell, the norms per step, and their decay from the last step back."""
+    """One run's curve: its recipe, its first recurrent layer's cell, and the mean norm at each step."""
     recipe, family, model = load_run(run_dir, families)
     _, _, layer = split_at_first_recurrent(model)  # a model it cannot measure fails before data is read
     cell = cell_kind(directions(layer)[0][0].cell)
