@@ -1,9 +1,11 @@
 """`zoo compare`'s pieces that need no training: spreads, metric paths, cell checks, the table."""
 
 import dataclasses
+import json
 
 import pytest
 
+import zoo
 from zoo.core.compare import check_cells, dig, markdown, mean_sd
 from zoo.core.errors import ZooError
 from zoo.families.registry import FAMILIES, registry
@@ -38,3 +40,17 @@ def test_the_table_has_a_row_per_cell_and_says_which_way_is_better():
     assert "bits per character (lower is better)" in table
     assert "| rnn | 2 | 1.61 (0.02) | - | 278,433 | 190 | 1090.1 | 0.4 |" in table
     assert table.count("\n| ") == 3  # header and two cells
+
+
+def test_finished_runs_are_reused(tmp_path):
+    family = FAMILIES["chargen"]
+    tiny = family.tiny(registry().get("chargen_gru_s_pydocs"))
+    tiny = family.with_data(tiny, family.sample_data(tmp_path / "text", tiny))
+    first = zoo.compare(tiny, ("gru",), seeds=1, out=tmp_path / "cmp", data_root=tmp_path / "data")
+    metrics = tmp_path / "cmp" / "gru_seed0" / "metrics.json"
+    written = metrics.stat().st_mtime_ns
+    again = zoo.compare(tiny, ("gru",), seeds=1, out=tmp_path / "cmp", data_root=tmp_path / "data")
+    assert metrics.stat().st_mtime_ns == written  # nothing trained again
+    assert again["cells"][0]["validation_mean"] == first["cells"][0]["validation_mean"]
+    runs = json.loads((tmp_path / "cmp" / "compare.json").read_text())["runs"]
+    assert [r["reused"] for r in runs] == [True]
