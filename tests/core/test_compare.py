@@ -54,3 +54,6 @@ def test_finished_runs_are_reused(tmp_path):
     assert again["cells"][0]["validation_mean"] == first["cells"][0]["validation_mean"]
     runs = json.loads((tmp_path / "cmp" / "compare.json").read_text())["runs"]
     assert [r["reused"] for r in runs] == [True]
+    other = dataclasses.replace(tiny, model=dataclasses.replace(tiny.model, units=5))
+    with pytest.raises(ZooError, match=r"gru_seed0: a finished run with other settings \(model.units\)"):
+        zoo.compare(other, ("gru",), seeds=1, out=tmp_path / "cmp", data_root=tmp_path / "data")

@@ -2,7 +2,8 @@
 
 "Try both and see which works better for your task": every run is the recipe
 with only `model.cell` and `train.seed` changed, trained into `OUT/CELL_seedN`
-(a finished run there is reused, so an interrupted comparison continues). Each
+(a finished run there with the same settings is reused, so an interrupted
+comparison continues; one with other settings is refused). Each
 run's checkpoint is the one its recipe keeps (`train.keep`, chosen on
 validation); the table gives the family's headline figure on validation and on
 test (mean and sample standard deviation over seeds), the parameter count, the
@@ -17,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import json
 import statistics
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -64,11 +66,18 @@ def cell_run(recipe: Recipe, family: Family, cell: str, seed: int, out_dir: Path
     """(run directory, metrics, reused): `recipe` with `cell` and `seed` trained into `out_dir/CELL_seedN`, or
     the finished run already there."""
     run_dir = Path(out_dir) / f"{cell}_seed{seed}"
-    if (run_dir / runs.METRICS).is_file():
-        return run_dir, runs.read_json(run_dir / runs.METRICS), True
     variant = dataclasses.replace(recipe, model=dataclasses.replace(recipe.model, cell=cell),
                                   train=dataclasses.replace(recipe.train, seed=seed))
-    return run_dir, train(variant, family, run_dir, data_root, verbose=0), False
+    if not (run_dir / runs.METRICS).is_file():
+        return run_dir, train(variant, family, run_dir, data_root, verbose=0), False
+    saved, wanted = runs.read_json(run_dir / runs.RECIPE), json.loads(json.dumps(variant.to_dict()))
+    differ = [f"{section}.{key}" for section in wanted if isinstance(wanted[section], dict)
+              for key in wanted[section] if wanted[section][key] != saved.get(section, {}).get(key)]
+    differ += [key for key in wanted if not isinstance(wanted[key], dict) and wanted[key] != saved.get(key)]
+    if differ:
+        raise ZooError(f"{run_dir}: a finished run with other settings ({', '.join(differ)}); "
+                       "choose another folder for the runs, or remove it")
+    return run_dir, runs.read_json(run_dir / runs.METRICS), True
 
 
 def run_one(recipe: Recipe, family: Family, families: Mapping[str, Family], cell: str, seed: int,
