@@ -13,6 +13,8 @@ Writes `compare.json`, `compare.md` and `compare.png` into OUT.
 Example:
     >>> mean_sd([0.9, 1.0])
     (0.95, 0.0707)
+    >>> flat({"name": "kws_gru_s_fsdd", "model": {"cell": "gru"}})
+    {'name': 'kws_gru_s_fsdd', 'model.cell': 'gru'}
 """
 
 from __future__ import annotations
@@ -44,12 +46,22 @@ def mean_sd(values: Sequence[float]) -> tuple[float | None, float | None]:
 
 def dig(metrics: dict, path: str | None):
     """The value at a dotted path of a run's metrics (None if absent)."""
+    if not path:
+        return None
     value = metrics
-    for key in (path or "").split(".") if path else ():
+    for key in path.split("."):
         if not isinstance(value, dict) or key not in value:
             return None
         value = value[key]
-    return value if path else None
+    return value
+
+
+def flat(tree: dict, prefix: str = "") -> dict:
+    """A nested dict (a saved recipe) as {dotted key: value}."""
+    out = {}
+    for key, value in tree.items():
+        out.update(flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+    return out
 
 
 def check_cells(recipe: Recipe, cells: Sequence[str]) -> None:
@@ -70,10 +82,8 @@ def cell_run(recipe: Recipe, family: Family, cell: str, seed: int, out_dir: Path
                                   train=dataclasses.replace(recipe.train, seed=seed))
     if not (run_dir / runs.METRICS).is_file():
         return run_dir, train(variant, family, run_dir, data_root, verbose=0), False
-    saved, wanted = runs.read_json(run_dir / runs.RECIPE), json.loads(json.dumps(variant.to_dict()))
-    differ = [f"{section}.{key}" for section in wanted if isinstance(wanted[section], dict)
-              for key in wanted[section] if wanted[section][key] != saved.get(section, {}).get(key)]
-    differ += [key for key in wanted if not isinstance(wanted[key], dict) and wanted[key] != saved.get(key)]
+    saved, wanted = flat(runs.read_json(run_dir / runs.RECIPE)), flat(json.loads(json.dumps(variant.to_dict())))
+    differ = [key for key in wanted if wanted[key] != saved.get(key)]
     if differ:
         raise ZooError(f"{run_dir}: a finished run with other settings ({', '.join(differ)}); "
                        "choose another folder for the runs, or remove it")

@@ -43,9 +43,8 @@ def step_norms(grads: np.ndarray) -> np.ndarray:
     return np.sqrt(np.square(grads.reshape(grads.shape[0], grads.shape[1], -1)).sum(axis=-1))
 
 
-def split_at_first_recurrent(model):
-    """(front, back, layer): `front` maps the model's inputs to the first recurrent layer's input, `back`
-    maps that sequence (and any other model input the rest reads) to the model's output."""
+def first_recurrent(model):
+    """The model's first recurrent layer, if gradients can be measured at its input; else a one-line error."""
     layers = gate_layers(model)
     if not layers:
         raise ZooError(f"model {model.name} has no recurrent layer")
@@ -56,16 +55,23 @@ def split_at_first_recurrent(model):
     if isinstance(layer, keras.layers.TimeDistributed):
         raise ZooError(f"model {model.name}: its first recurrent layer ({layer.name}) runs once per item of "
                        "each input; gradients measure models whose first recurrent layer reads one sequence")
+    return layer
+
+
+def split_at_first_recurrent(model):
+    """(front, back): `front` maps the model's inputs to the first recurrent layer's input, `back` maps that
+    sequence (and any other model input the rest reads) to the model's output."""
+    layer = first_recurrent(model)
     others = [x for x in model.inputs if x is not model.inputs[0]]
     front = keras.Model(model.inputs[0], layer.input)
     back = keras.Model([layer.input, *others], list(model.outputs))
-    return front, back, layer
+    return front, back
 
 
 def input_gradients(model, loss_fn, batches, max_inputs: int = 256) -> tuple[np.ndarray, int]:
     """Mean over up to `max_inputs` real inputs of the per-step norm of dL/dx_t at the first recurrent
     layer's input; returns (norms [T], inputs used). `batches` yields (inputs, targets) as in training."""
-    front, back, _ = split_at_first_recurrent(model)
+    front, back = split_at_first_recurrent(model)
     if isinstance(loss_fn, Mapping):
         raise ZooError(f"model {model.name} trains on several losses; gradients measure a model with one")
     total, used = None, 0
@@ -90,7 +96,7 @@ def input_gradients(model, loss_fn, batches, max_inputs: int = 256) -> tuple[np.
 def measure(run_dir: Path, families: Mapping[str, Family], data_root: Path, max_inputs: int = 256) -> dict:
     """One run's curve: its recipe, its first recurrent layer's cell, and the mean norm at each step."""
     recipe, family, model = load_run(run_dir, families)
-    _, _, layer = split_at_first_recurrent(model)  # a model it cannot measure fails before data is read
+    layer = first_recurrent(model)  # a model it cannot measure fails before data is read
     cell = cell_kind(directions(layer)[0][0].cell)
     splits = family.datasets(recipe, data_root)
     norms, used = input_gradients(model, family.compile_args(recipe)["loss"], splits.validation, max_inputs)

@@ -15,6 +15,8 @@ import statistics
 import time
 from pathlib import Path
 
+import numpy as np
+
 from zoo.core.errors import ZooError
 
 
@@ -72,8 +74,6 @@ def open_interpreter(path: Path | bytes):
 def single_runner(path: Path):
     """Runs a single-input, single-output LiteRT model one example at a time (its batch is 1):
     a function batch [N, ...] -> outputs [N, ...] float32."""
-    import numpy as np
-
     interp = open_interpreter(path)
     interp.allocate_tensors()
     inp = interp.get_input_details()[0]
@@ -104,8 +104,6 @@ def latency_ms(fn, example, repeats: int = 50) -> float:
 def call_latency_ms(path: Path, repeats: int = 50) -> float:
     """Median milliseconds, one thread, of one call of every signature of a LiteRT file (summed; a file
     with an encoder and a decoder step counts one of each), on zero inputs of the declared shapes."""
-    import numpy as np
-
     interp = open_interpreter(path)
     if not interp.get_signature_list():
         raise ZooError(f"{path}: no signatures to time (every zoo export has them)")
