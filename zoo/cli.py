@@ -197,10 +197,10 @@ def export(run, fmt, quantize, out, data_root, streaming):
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file.")
 @one_line_errors
 def predict(model, files, top_k, as_json):
-    """Run MODEL (a run directory, a SavedModel or a .tflite file) on wav FILES or folders."""
+    """Run MODEL (a run directory, a SavedModel or a .tflite file) on FILES: wavs or folders of them for keyword
+    models, sequence files (.npy, .csv) for memory models."""
     spotter = api().load(model, verb="predict")
-    _print_results(spotter.predict_files(files, top_k), as_json, lambda r: f"{r['file']}: " + "  ".join(
-        f"{p['label']} {p['score']:.3f}" for p in r["top"]))
+    _print_results(spotter.predict_files(files, top_k), as_json, spotter.describe)
 
 
 @main.command()

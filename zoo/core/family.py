@@ -35,7 +35,8 @@ class Capabilities:
 
     Attributes:
         input_kind: what its models read at inference: `audio` (wav files or
-            waveforms), `text` (a string) or `video` (clips: frames, videos or features).
+            waveforms), `text` (a string), `video` (clips: frames, videos or features) or
+            `sequence` (numeric sequences: `.npy` or `.csv` files, or arrays).
         verbs: inference verbs of its `zoo.load` objects and CLI commands:
             `predict` (labels for inputs), `generate` (text), `caption` (a sentence per clip).
         formats: export formats: `savedmodel`, `tflite`.
@@ -111,12 +112,14 @@ class GateInput:
             or frame times in seconds).
         axis: what a step is, for the figure's axis (`character`, `time (s)`).
         waveform: for audio, (samples, sample_rate) to draw above the gates.
+        marks: steps to mark with a line across every panel (the steps a task asks the model to remember).
     """
 
     batch: Any
     steps: list
     axis: str
     waveform: tuple | None = None
+    marks: tuple[int, ...] = ()
 
 
 class Family(abc.ABC):

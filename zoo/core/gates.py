@@ -74,12 +74,14 @@ def draw(path: Path, taps, gate_input: GateInput, title: str) -> None:
         ax.set_ylabel("unit", fontsize=8)
         ax.set_title(f"{label}: {GATES[direction.kind][name]}", fontsize=8, loc="left")
         fig.colorbar(image, ax=ax, pad=0.01, fraction=0.02)
+        for step in gate_input.marks:
+            ax.axvline(step, color="magenta", lw=0.8, ls="--")
     last = axes[-1]
     if gate_input.axis == "character":
         last.set_xticks(range(steps))
         last.set_xticklabels([repr(c)[1:-1] or " " for c in gate_input.steps], fontsize=7, family="monospace")
     else:
-        ticks = np.linspace(0, steps - 1, min(steps, 11)).round().astype(int)
+        ticks = sorted(set(np.linspace(0, steps - 1, min(steps, 11)).round().astype(int)) | set(gate_input.marks))
         last.set_xticks(ticks)
         labels = [gate_input.steps[t] for t in ticks]
         last.set_xticklabels([f"{s:.2f}" if isinstance(s, float) else str(s) for s in labels], fontsize=7)

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from zoo.core import runs
+import numpy as np
+
+from zoo.core import litert, runs
 from zoo.core.errors import ZooError
 from zoo.core.family import Family
 from zoo.core.recipe import Recipe
@@ -48,6 +50,20 @@ def serving_signature(path: Path):
     import tensorflow as tf
 
     return tf.saved_model.load(str(path)).signatures["serving_default"]
+
+
+def output_function(kind: str, path: Path, model=None):
+    """A function float32 inputs [B, ...] -> the model's one output [B, ...] as NumPy, for a Keras model
+    (`kind` `keras`, `model` given), a SavedModel's `serving_default` or a LiteRT file (run one example
+    at a time: its batch is 1)."""
+    import tensorflow as tf
+
+    if kind == "keras":
+        return lambda batch: np.asarray(model.predict_on_batch(batch))
+    if kind == "savedmodel":
+        fn = serving_signature(path)
+        return lambda batch: next(iter(fn(tf.constant(batch, tf.float32)).values())).numpy()
+    return litert.single_runner(path)
 
 
 def sidecar(model_path: Path) -> Path:

@@ -6,7 +6,7 @@ Example:
     >>> "kws_gru_s_fsdd" in registry().names()
     True
     >>> sorted(FAMILIES)
-    ['caption', 'chargen', 'kws']
+    ['caption', 'chargen', 'kws', 'memory']
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from zoo.core.recipe import Recipe, Registry, apply_overrides
 from zoo.families.caption.family import VideoCaptioning
 from zoo.families.chargen.family import TextGeneration
 from zoo.families.kws.family import KeywordSpotting
+from zoo.families.memory.family import LongMemory
 
-FAMILIES: dict[str, Family] = {family.name: family
-                               for family in (KeywordSpotting(), TextGeneration(), VideoCaptioning())}
+FAMILIES: dict[str, Family] = {family.name: family for family in (
+    KeywordSpotting(), TextGeneration(), VideoCaptioning(), LongMemory())}
 
 
 def get(name: str) -> Family:

@@ -14,10 +14,10 @@ import tensorflow as tf
 from zoo.audio.features import AudioFeatures
 from zoo.core import litert
 from zoo.core.export import keras_to_tflite
+from zoo.core.load import output_function
 from zoo.core.recipe import Recipe
 from zoo.families.kws.data import export_data
 from zoo.families.kws.model import num_samples
-from zoo.families.kws.predict import logits_function
 from zoo.families.kws.recipes import NAME
 
 
@@ -54,7 +54,7 @@ def prepare_export(recipe: Recipe, labels, data_root: Path, quantize: str):
 def check_export(model, path: Path, clips) -> dict:
     """Accuracy of the export and of the Keras model on the same held-out clips, and their gap."""
     x, y, _ = clips
-    exported = logits_function("savedmodel" if Path(path).is_dir() else "tflite", path)
+    exported = output_function("savedmodel" if Path(path).is_dir() else "tflite", path)
     ref = np.concatenate([np.asarray(model.predict_on_batch(x[i:i + 256])) for i in range(0, len(x), 256)])
     got = exported(x)
     return {

@@ -14,23 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
 from zoo.audio.decode import fit_length, read_wav
-from zoo.core import litert
 from zoo.core.errors import ZooError
-from zoo.core.load import serving_signature
 from zoo.families.kws.listen import DetectorSettings, listen
-
-
-def logits_function(kind: str, path: Path, model=None) -> Callable[[np.ndarray], np.ndarray]:
-    """float32 audio [B, samples] -> logits [B, labels] for a Keras model, a SavedModel or a LiteRT file."""
-    if kind == "keras":
-        return lambda batch: np.asarray(model.predict_on_batch(batch))
-    if kind == "savedmodel":
-        fn = serving_signature(path)
-        return lambda batch: next(iter(fn(tf.constant(batch, tf.float32)).values())).numpy()
-    return litert.single_runner(path)
 
 
 def prepare_clip(path, sample_rate: int, samples: int) -> np.ndarray:
@@ -140,6 +127,11 @@ class KeywordModel:
                     yield {"file": str(path), **event}
             except ZooError as e:
                 yield {"file": str(path), "error": str(e)}
+
+    @staticmethod
+    def describe(result: dict) -> str:
+        """One line for `zoo predict`: the file and its top labels with their scores."""
+        return f"{result['file']}: " + "  ".join(f"{p['label']} {p['score']:.3f}" for p in result["top"])
 
     def predict_files(self, items, top_k: int = 3):
         """Yields a result per wav of `items` (files or folders), or `{"file", "error"}` for a bad file."""

@@ -17,9 +17,10 @@ import tensorflow as tf
 
 from zoo.core import litert
 from zoo.core.errors import ZooError
+from zoo.core.load import output_function
 from zoo.core.recipe import Recipe
 from zoo.families.kws.export import export_meta
-from zoo.families.kws.predict import KeywordModel, logits_function
+from zoo.families.kws.predict import KeywordModel
 from zoo.families.kws.stream import LiteStep, StepContract, StepModel, save_step, stream_clip
 from zoo.families.kws.stream_int8 import Int8Step
 
@@ -128,4 +129,4 @@ def inference(run, can_stream: bool):
                             run.meta, run.path, step=lambda: step)
     make = (lambda: keras_step_runner(run.model, run.recipe, run.run_meta)) if run.kind == "keras" and can_stream \
         else None
-    return KeywordModel(logits_function(run.kind, run.path, run.model), run.meta, run.path, step=make)
+    return KeywordModel(output_function(run.kind, run.path, run.model), run.meta, run.path, step=make)
