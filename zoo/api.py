@@ -60,6 +60,17 @@ def load(path, verb: str | None = None):
     return run.family.inference(run)
 
 
+def load_for_text(path, verb: str):
+    """`load(path, verb)` for a model that reads text given as strings (`zoo predict --text`); a model of
+    another input kind is a one-line error."""
+    run = load_model(Path(path), FAMILIES)
+    run.family.require_verb(verb, Path(path))
+    kind = run.family.capabilities.input_kind
+    if kind != "text":
+        raise ZooError(f"{path}: a {run.family.name} model reads {kind} files, not --text")
+    return run.family.inference(run)
+
+
 def train(recipe: Recipe, run_dir: Path | None = None, data_root: Path = Path("data"), resume: bool = False,
           verbose="auto") -> tuple[dict, Path]:
     """Trains a resolved recipe (see `resolve`); returns (metrics, run directory).
@@ -141,7 +152,8 @@ def gates(run_dir: Path, source: str, layer: int | None = None, out: Path | None
     """
     start = time.perf_counter()
     recipe, family, model = load_run(Path(run_dir), FAMILIES)
-    gate_input = family.gate_input(recipe, family.load_meta(Path(run_dir)), source)
+    meta = family.load_meta(Path(run_dir))
+    gate_input = family.annotate_gates(model, recipe, meta, family.gate_input(recipe, meta, source))
     number, taps = core_gates.tap(model, gate_input, layer)
     out = Path(out or Path(run_dir) / "gates.png")
     if out.suffix.lower() != ".png":

@@ -192,13 +192,22 @@ def export(run, fmt, quantize, out, data_root, streaming):
 
 @main.command()
 @click.argument("model", type=click.Path(path_type=Path))
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--text", "texts", multiple=True, help="A text to classify (text models; repeatable), instead of FILES.")
 @click.option("--top-k", default=3, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per file.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input.")
 @one_line_errors
-def predict(model, files, top_k, as_json):
+def predict(model, files, texts, top_k, as_json):
     """Run MODEL (a run directory, a SavedModel or a .tflite file) on FILES: wavs or folders of them for keyword
-    models, sequence files (.npy, .csv) for memory models."""
+    models, sequence files (.npy, .csv) for memory models, text files (one text a line) for sentiment models."""
+    if texts and files:
+        raise ZooError("give FILES or --text, not both")
+    if texts:
+        classifier = api().load_for_text(model, "predict")
+        _print_results(classifier.predict(list(texts)), as_json, classifier.describe)
+        return
+    if not files:
+        raise ZooError("give one or more FILES (or --text for a text model)")
     spotter = api().load(model, verb="predict")
     _print_results(spotter.predict_files(files, top_k), as_json, spotter.describe)
 

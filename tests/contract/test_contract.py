@@ -126,7 +126,8 @@ def test_gates_and_inference_through_the_contract(family_name, trained, sample_d
     assert values["forward_h"].shape[0] == result["steps"]
     served = zoo.load(run_dir)
     if "predict" in family.capabilities.verbs:  # as `zoo predict` runs it: a result and its line per input
-        results = list(served.predict_files([Path(source)], 2))
+        text = family.capabilities.input_kind == "text"
+        results = served.predict([source]) if text else list(served.predict_files([Path(source)], 2))
         assert results and all("error" not in r and source in served.describe(r) for r in results)
     if "generate" in family.capabilities.verbs:
         assert len(served.generate(source, length=7, seed=1)) == 7

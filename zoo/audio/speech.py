@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
 import re
-import shutil
-import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +23,7 @@ from zoo.audio import decode as audio_io
 from zoo.audio.augment import simulate_channel, synthetic_noise_bank
 from zoo.audio.tts import SAMPLE_RATE, Synthesizer
 from zoo.core import runs
-from zoo.core.download import fetch
+from zoo.core.download import fetch_tar
 from zoo.core.errors import ZooError
 
 SILENCE, UNKNOWN = "_silence_", "_unknown_"
@@ -145,23 +142,10 @@ def list_fsdd(root: Path):
 
 
 def download_speech_commands(dest: Path) -> Path:
-    """Downloads and extracts Speech Commands v0.02 into `dest` (resumable, checked).
-
-    The archive is fetched with HTTP range requests into `dest/NAME.part`, its
-    sha256 checked, then extracted with tarfile's `data` filter.
-    """
-
-    if (dest / "validation_list.txt").is_file():
-        return dest
+    """Downloads and extracts Speech Commands v0.02 into `dest` (resumable, sha256-checked, tarfile's `data`
+    filter; `zoo.core.download.fetch_tar`)."""
     url, sha = SPEECH_COMMANDS_V2["url"], SPEECH_COMMANDS_V2["sha256"]
-    archive = fetch(url, dest.parent / Path(url).name, sha)
-    tmp = dest.with_name(dest.name + ".extracting")
-    shutil.rmtree(tmp, ignore_errors=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(tmp, filter="data")
-    shutil.rmtree(dest, ignore_errors=True)  # an earlier, interrupted extraction
-    os.replace(tmp, dest)
-    return dest
+    return fetch_tar(url, sha, dest.parent / Path(url).name, dest)
 
 
 def _noise_bank(noise_files, sample_rate: int, length: int, seed: int) -> np.ndarray:

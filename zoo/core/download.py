@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import tarfile
 import urllib.request
 from pathlib import Path
 
@@ -46,3 +48,30 @@ def fetch(url: str, target: Path, sha256: str) -> Path:
         raise ZooError(f"{url}: sha256 mismatch ({digest.hexdigest()} != {sha256}); removed")
     os.replace(part, target)
     return target
+
+
+def fetch_tar(url: str, sha256: str, archive: Path, dest: Path) -> Path:
+    """Downloads a tar archive with `fetch` and extracts it into `dest` (unless `dest` exists).
+
+    An archive with a member named by an absolute path or with `..` is refused;
+    extraction uses tarfile's `data` filter (no links out of the tree, no device
+    files) into `dest.extracting`, renamed to `dest` when complete, so an
+    interrupted extraction never passes for a finished one.
+    """
+    dest = Path(dest)
+    if dest.is_dir():
+        return dest
+    fetch(url, archive, sha256)
+    tmp = dest.with_name(dest.name + ".extracting")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        with tarfile.open(archive) as tar:
+            outside = [m.name for m in tar.getmembers() if Path(m.name).is_absolute() or ".." in Path(m.name).parts]
+            if outside:
+                raise tarfile.TarError(f"member {outside[0]!r} would land outside the folder")
+            tar.extractall(tmp, filter="data")  # also refuses links out of the tree and special files
+    except (tarfile.TarError, OSError) as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ZooError(f"{archive}: cannot extract ({e})") from None
+    os.replace(tmp, dest)
+    return dest

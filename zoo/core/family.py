@@ -113,6 +113,7 @@ class GateInput:
         axis: what a step is, for the figure's axis (`character`, `time (s)`).
         waveform: for audio, (samples, sample_rate) to draw above the gates.
         marks: steps to mark with a line across every panel (the steps a task asks the model to remember).
+        track: (name, one value per step) drawn as bars above the gates, e.g. what each word does to the score.
     """
 
     batch: Any
@@ -120,6 +121,7 @@ class GateInput:
     axis: str
     waveform: tuple | None = None
     marks: tuple[int, ...] = ()
+    track: tuple[str, list] | None = None
 
 
 class Family(abc.ABC):
@@ -257,6 +259,10 @@ class Family(abc.ABC):
     @abc.abstractmethod
     def gate_input(self, recipe: Recipe, meta, source: str) -> GateInput:
         """Prepares one input for `zoo gates`: a wav path for audio, the text itself for text."""
+
+    def annotate_gates(self, model, recipe: Recipe, meta, gate_input: GateInput) -> GateInput:
+        """`gate_input` with what the model makes of it added for the figure (a `track`); default: as it is."""
+        return gate_input
 
     # -- streaming step models (`zoo export --streaming`, `zoo eval --stream`) ------
 

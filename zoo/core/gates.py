@@ -4,7 +4,8 @@ Runs the input through the model up to a recurrent layer, then through that
 layer with `zoo.nn.recurrent.tap_layer` (the textbook gate equations on the
 trained weights), and draws every gate's activation per unit and time step
 as heat maps aligned with the input: the waveform above for audio, the
-characters along the axis for text. The raw values go to an `.npz`.
+characters or words along the axis for text, and a family's track above (what
+each word does to a sentiment score). The raw values go to an `.npz`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 
 from zoo.core import runs
@@ -53,19 +55,27 @@ def save_npz(path: Path, taps, gate_input: GateInput) -> None:
 def draw(path: Path, taps, gate_input: GateInput, title: str) -> None:
     """One heat map per gate and direction (units by time), aligned under the input."""
     rows = [(d, name) for d in taps.directions for name in GATES[d.kind]]
-    has_wave = gate_input.waveform is not None
+    has_top = gate_input.waveform is not None or gate_input.track is not None
     steps = len(gate_input.steps)
-    height = 1.6 * (len(rows) + has_wave) + 0.8
-    fig = Figure(figsize=(min(4 + 0.09 * steps, 22), height))
-    axes = fig.subplots(len(rows) + has_wave, 1, squeeze=False, sharex=True)[:, 0]
-    if has_wave:
+    height = 1.6 * (len(rows) + has_top) + 0.8
+    width = max(8.0, 4 + 0.45 * steps) if gate_input.axis == "word" else 4 + 0.09 * steps
+    fig = Figure(figsize=(min(width, 22), height))
+    axes = fig.subplots(len(rows) + has_top, 1, squeeze=False, sharex=True)[:, 0]
+    if gate_input.track is not None:
+        name, values = gate_input.track
+        axes[0].bar(range(steps), values, color=["tab:blue" if v >= 0 else "tab:red" for v in values])
+        axes[0].axhline(0, color="k", lw=0.5)
+        axes[0].set_title(name, fontsize=8, loc="left")
+    if gate_input.waveform is not None:
         audio, rate = gate_input.waveform
         times = np.arange(len(audio)) / rate
         step_times = np.asarray(gate_input.steps, float)
         axes[0].plot(np.interp(times, step_times, np.arange(steps)), audio, lw=0.5, color="k")
         axes[0].set_ylabel("audio")
         axes[0].set_yticks([])
-    for ax, (direction, name) in zip(axes[has_wave:], rows):
+    if has_top:  # the heat maps' colour bars take width: an invisible one keeps the top row aligned with them
+        fig.colorbar(ScalarMappable(), ax=axes[0], pad=0.01, fraction=0.02).ax.set_visible(False)
+    for ax, (direction, name) in zip(axes[has_top:], rows):
         values = direction.gates[name][0].T  # [units, time]
         lo, hi = RANGES.get(name, (None, None))
         image = ax.imshow(values, aspect="auto", interpolation="nearest", origin="lower",
@@ -80,6 +90,9 @@ def draw(path: Path, taps, gate_input: GateInput, title: str) -> None:
     if gate_input.axis == "character":
         last.set_xticks(range(steps))
         last.set_xticklabels([repr(c)[1:-1] or " " for c in gate_input.steps], fontsize=7, family="monospace")
+    elif gate_input.axis == "word":
+        last.set_xticks(range(steps))
+        last.set_xticklabels(gate_input.steps, fontsize=8, rotation=60, ha="right")
     else:
         ticks = sorted(set(np.linspace(0, steps - 1, min(steps, 11)).round().astype(int)) | set(gate_input.marks))
         last.set_xticks(ticks)

@@ -59,12 +59,14 @@ def first_recurrent(model):
 
 
 def split_at_first_recurrent(model):
-    """(front, back): `front` maps the model's inputs to the first recurrent layer's input, `back` maps that
-    sequence (and any other model input the rest reads) to the model's output."""
+    """(front, back): `front` maps the model's first input to what the first recurrent layer reads (a list: the
+    sequence, and its mask when padding is masked), `back` maps those (and any other model input the rest
+    reads) to the model's output."""
     layer = first_recurrent(model)
+    reads = list(layer.input) if isinstance(layer.input, (list, tuple)) else [layer.input]
     others = [x for x in model.inputs if x is not model.inputs[0]]
-    front = keras.Model(model.inputs[0], layer.input)
-    back = keras.Model([layer.input, *others], list(model.outputs))
+    front = keras.Model(model.inputs[0], reads)
+    back = keras.Model([*reads, *others], list(model.outputs))
     return front, back
 
 
@@ -77,10 +79,12 @@ def input_gradients(model, loss_fn, batches, max_inputs: int = 256) -> tuple[np.
     total, used = None, 0
     for inputs, targets in batches:
         first, *others = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
-        x = tf.convert_to_tensor(front(first, training=False))
+        reads = front(first, training=False)
+        x, *masks = reads if isinstance(reads, (list, tuple)) else (reads,)
+        x = tf.identity(x)  # a fresh tensor: the mask goes in as its own input, not attached to x
         with tf.GradientTape() as tape:
             tape.watch(x)
-            outputs = back([x, *others], training=False)
+            outputs = back([x, *masks, *others], training=False)
             loss = loss_fn(targets, outputs[0] if isinstance(outputs, (list, tuple)) else outputs)
         norms = step_norms(tape.gradient(loss, x).numpy() * x.shape[0])  # per input, not per batch mean
         norms = norms[:max_inputs - used]

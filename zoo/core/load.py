@@ -53,7 +53,7 @@ def serving_signature(path: Path):
 
 
 def output_function(kind: str, path: Path, model=None):
-    """A function float32 inputs [B, ...] -> the model's one output [B, ...] as NumPy, for a Keras model
+    """A function inputs [B, ...] -> the model's one output [B, ...] as NumPy, for a Keras model
     (`kind` `keras`, `model` given), a SavedModel's `serving_default` or a LiteRT file (run one example
     at a time: its batch is 1)."""
     import tensorflow as tf
@@ -62,7 +62,8 @@ def output_function(kind: str, path: Path, model=None):
         return lambda batch: np.asarray(model.predict_on_batch(batch))
     if kind == "savedmodel":
         fn = serving_signature(path)
-        return lambda batch: next(iter(fn(tf.constant(batch, tf.float32)).values())).numpy()
+        (name, spec), = fn.structured_input_signature[1].items()
+        return lambda batch: next(iter(fn(**{name: tf.constant(batch, spec.dtype)}).values())).numpy()
     return litert.single_runner(path)
 
 

@@ -6,7 +6,7 @@ Example:
     >>> "kws_gru_s_fsdd" in registry().names()
     True
     >>> sorted(FAMILIES)
-    ['caption', 'chargen', 'kws', 'memory']
+    ['caption', 'chargen', 'kws', 'memory', 'sentiment']
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from zoo.families.caption.family import VideoCaptioning
 from zoo.families.chargen.family import TextGeneration
 from zoo.families.kws.family import KeywordSpotting
 from zoo.families.memory.family import LongMemory
+from zoo.families.sentiment.family import Sentiment
 
 FAMILIES: dict[str, Family] = {family.name: family for family in (
-    KeywordSpotting(), TextGeneration(), VideoCaptioning(), LongMemory())}
+    KeywordSpotting(), TextGeneration(), VideoCaptioning(), LongMemory(), Sentiment())}
 
 
 def get(name: str) -> Family:

@@ -336,7 +336,8 @@ def layer_input(model, layer, inputs) -> np.ndarray:
     (front ends, embeddings and convolutions run as trained). A layer inside an ensemble's member (a
     nested model beside others, all reading the output of the chain before them) is reached through it."""
     if any(outer is layer for outer in model.layers):
-        return np.asarray(keras.Model(model.input, layer.input)(inputs, training=False))
+        reads = keras.Model(model.input, layer.input)(inputs, training=False)
+        return np.asarray(reads[0] if isinstance(reads, (list, tuple)) else reads)  # (sequence, mask): the sequence
     x = inputs
     for outer in model.layers:
         if isinstance(outer, keras.Model):

@@ -61,12 +61,13 @@ class WordVocabulary:
         return len(self.words)
 
     @classmethod
-    def from_captions(cls, captions, min_count: int = 1) -> WordVocabulary:
-        """The words of `captions` seen at least `min_count` times, most frequent first (ties by word)."""
+    def from_captions(cls, captions, min_count: int = 1, max_words: int = 0) -> WordVocabulary:
+        """The words of `captions` (any texts) seen at least `min_count` times, most frequent first (ties by
+        word), at most `max_words` of them (0: all)."""
         counts = collections.Counter(t for tokens in tokenize(captions) for t in tokens)
         kept = sorted((w for w, n in counts.items() if n >= min_count and w not in SPECIALS),
                       key=lambda w: (-counts[w], w))
-        return cls(kept)
+        return cls(kept[:max_words] if max_words else kept)
 
     def encode(self, caption: str, max_length: int | None = None) -> list[int]:
         """`<bos>` ids of the caption's tokens `<eos>`; unknown words are `<unk>`; cut to `max_length`."""
