@@ -24,8 +24,12 @@ def test_every_registered_recipe_builds():
         elif recipe.family == "caption":  # clip and words in, next-word logits (and concepts) out
             words = model.output["words"] if isinstance(model.output, dict) else model.output
             assert tuple(words.shape) == (None, None, len(meta)) and model.inputs[0].shape[1] == recipe.model.frames
-        else:  # character ids in, next-character logits out, at every position
+        elif recipe.family == "chargen":  # character ids in, next-character logits out, at every position
             assert model.output_shape == (None, None, len(meta))
+        elif recipe.family == "sentiment":  # word ids in, one logit per label out
+            assert model.output_shape == (None, len(meta["labels"]))
+        else:  # (value, marker) steps in, the sum out
+            assert recipe.family == "memory" and model.output_shape == (None, 1)
 
 
 def test_recipe_names_follow_task_arch_size_dataset():
@@ -34,8 +38,8 @@ def test_recipe_names_follow_task_arch_size_dataset():
         assert task == recipe.family and dataset
         if task == "caption":  # caption_head_cell_dataset, as the captioning papers name their models
             assert arch == recipe.model.head and size == recipe.model.cell
-        else:  # a `u` before the architecture marks a causal recipe, one that streams
-            assert size in ("s", "m") and arch.removeprefix("u") in ("rnn", "lstm", "gru", "crnn")
+        else:  # a `u` before the architecture marks a causal recipe, one that streams; `bi` a bidirectional one
+            assert size in ("s", "m") and arch.removeprefix("u").removeprefix("bi") in ("rnn", "lstm", "gru", "crnn")
             assert arch.startswith("u") == bool(getattr(recipe.model, "causal", False))
 
 

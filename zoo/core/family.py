@@ -110,7 +110,8 @@ class GateInput:
         batch: the model input, batch of one.
         steps: a label for each time step the recurrent layers see (characters,
             or frame times in seconds).
-        axis: what a step is, for the figure's axis (`character`, `time (s)`).
+        axis: what a step is, for the figure's axis (`character` and `word` label every step; others,
+            such as `time (s)`, label a few).
         waveform: for audio, (samples, sample_rate) to draw above the gates.
         marks: steps to mark with a line across every panel (the steps a task asks the model to remember).
         track: (name, one value per step) drawn as bars above the gates, e.g. what each word does to the score.

@@ -4,8 +4,8 @@ Runs the input through the model up to a recurrent layer, then through that
 layer with `zoo.nn.recurrent.tap_layer` (the textbook gate equations on the
 trained weights), and draws every gate's activation per unit and time step
 as heat maps aligned with the input: the waveform above for audio, the
-characters or words along the axis for text, and a family's track above (what
-each word does to a sentiment score). The raw values go to an `.npz`.
+characters or words along the axis for text, and a family's track above (say,
+what each word does to a score). The raw values go to an `.npz`.
 """
 
 from __future__ import annotations
@@ -44,10 +44,12 @@ def tap(model, gate_input: GateInput, index: int | None):
 
 
 def save_npz(path: Path, taps, gate_input: GateInput) -> None:
-    """Raw values: `{direction}_{gate}` arrays [time, units], the step labels and the layer output."""
+    """Raw values: `{direction}_{gate}` arrays [time, units], the step labels, the layer output and the track."""
     arrays = {f"{'backward' if d.reverse else 'forward'}_{name}": values[0]
               for d in taps.directions for name, values in d.gates.items()}
     arrays.update(steps=np.asarray([str(s) for s in gate_input.steps]), output=taps.output[0])
+    if gate_input.track is not None:
+        arrays["track"] = np.asarray(gate_input.track[1], np.float32)
     with runs.atomic_path(path) as tmp:
         np.savez_compressed(tmp, **arrays)
 

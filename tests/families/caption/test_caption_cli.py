@@ -12,7 +12,7 @@ from zoo.families.caption.sample import write_sample
 TINY = ["--set", "model.units=4", "--set", "model.embedding=3", "--set", "model.frame_dim=4",
         "--set", "model.conv_filters=(2,)", "--set", "model.size=16", "--set", "model.frames=4",
         "--set", "train.epochs=2", "--set", "train.steps_per_epoch=2", "--set", "train.batch_size=4",
-        "--set", "train.max_seconds=60"]
+        "--set", "train.max_seconds=60", "--set", "data.meteor=False"]
 
 
 @pytest.fixture(scope="module")

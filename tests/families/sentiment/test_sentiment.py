@@ -137,7 +137,7 @@ def test_eval_on_another_domain_and_litert_agrees(zoo, tiny_run, tmp_path):
 
 
 def test_gates_show_each_words_effect(tiny_run, tmp_path):
-    result = zoo_api.gates(tiny_run, "a warm , funny film", out=tmp_path / "g.png")
+    result = zoo_api.gates(tiny_run, "a warm , funny film", out=tmp_path / "g.png", npz=tmp_path / "g.npz")
     recipe = FAMILY.recipe_from_dict(json.loads((tiny_run / "recipe.json").read_text()))
     meta = FAMILY.load_meta(tiny_run)
     _, _, model = load_run(tiny_run, FAMILIES)
@@ -145,3 +145,4 @@ def test_gates_show_each_words_effect(tiny_run, tmp_path):
     name, effect = annotated.track
     assert result["steps"] == len(effect) == 7 and effect[0] == effect[-1] == 0.0 and name.startswith("P(")
     assert (tmp_path / "g.png").stat().st_size > 10_000
+    np.testing.assert_allclose(np.load(tmp_path / "g.npz")["track"], effect, atol=1e-6)

@@ -92,14 +92,15 @@ def cider_callback(clips: ClipSet, vocab: WordVocabulary, meta: dict):
     return ValidationCIDEr()
 
 
-def final_metrics(model, splits, run_dir: Path, meta: dict) -> dict:
-    """The best checkpoint's scores on the validation and test splits (greedy), and the test grid."""
+def final_metrics(model, splits, run_dir: Path, meta: dict, java: bool | None = None) -> dict:
+    """The best checkpoint's scores on the validation and test splits (greedy), and the test grid; `java` as
+    `caption_scores` takes it."""
     captioner = Captioner.from_keras(model, splits.meta, meta)
     out = {}
     for split in ("validation", "test"):
         clips = splits.test[split]
         if len(clips.ids):
-            out[split], generated = score_clips(captioner, clips)
+            out[split], generated = score_clips(captioner, clips, java=java)
             if split == "test":
                 draw_grid(Path(run_dir) / "captions_test.png", clips, generated)
     return {**out, "vocabulary": len(splits.meta)}
