@@ -114,8 +114,8 @@ def test_predict_text_and_files_and_refusals(zoo, tiny_run, tmp_path):
     (tmp_path / "reviews.txt").write_text("great fun\n\nboring\n", encoding="utf-8")
     lines = zoo("predict", tiny_run, tmp_path / "reviews.txt").output.splitlines()
     assert [line.split(": ")[0] for line in lines] == [f"{tmp_path / 'reviews.txt'}:1", f"{tmp_path / 'reviews.txt'}:3"]
-    (tmp_path / "latin1.txt").write_bytes(b"caf\xe9\n")
-    for args, cause in (((tmp_path / "latin1.txt",), f"{tmp_path / 'latin1.txt'}: not UTF-8 text"),
+    (tmp_path / "latin1.txt").write_bytes(b"caf\xe9\ngreat fun\n")  # a bad line is an error; the good one is read
+    for args, cause in (((tmp_path / "latin1.txt",), f"{tmp_path / 'latin1.txt'}:1: not utf-8"),
                         ((), "give one or more FILES"),
                         ((tmp_path / "reviews.txt", "--text", "x"), "give FILES or --text, not both")):
         result = zoo("predict", tiny_run, *args, ok=False)

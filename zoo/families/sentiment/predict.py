@@ -57,15 +57,15 @@ class TextClassifier:
 
     def predict_files(self, items, top_k: int = 1):
         """Yields a result per non-empty line of each text file, or `{"file", "error"}` for a file that cannot
-        be read (`top_k` is unused: every label's probability is given)."""
+        be read and for each line that is not UTF-8 (`top_k` is unused: every label's probability is given)."""
         for path in map(Path, items):
             try:
                 if not path.is_file():
                     raise ZooError(f"{path}: no such text file")
                 skipped = []
                 lines = [(n, line.strip()) for n, line in read_lines(path, "utf-8", skipped) if line.strip()]
-                if skipped and not lines:
-                    raise ZooError(f"{path}: not UTF-8 text")
+                for line_and_cause in skipped:  # "FILE:LINE: not utf-8"
+                    yield {"file": str(path), "error": line_and_cause}
                 for (number, _), result in zip(lines, self.predict([line for _, line in lines])):
                     yield {"file": str(path), "line": number, **result}
             except ZooError as e:
