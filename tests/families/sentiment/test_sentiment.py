@@ -50,6 +50,9 @@ def test_tsv_and_csv_split_by_a_stable_hash_and_name_missing_columns(tmp_path):
     assert texts.skipped == [f"{tmp_path / 'c.csv'}:4: empty text"]
     with pytest.raises(ZooError, match="no column text .columns: id, review, stars; set data.text_column"):
         load(_recipe(f"csv:{tmp_path / 'c.csv'}", "data.label_column='stars'"), tmp_path)
+    (tmp_path / "latin1.csv").write_bytes(b"\xe9t\xe9\ncaf\xe9,1\n")  # Latin-1 throughout: no line decodes
+    with pytest.raises(ZooError, match="latin1.csv: no readable lines .an empty file, or none is utf-8."):
+        load(_recipe(f"csv:{tmp_path / 'latin1.csv'}"), tmp_path)
 
 
 def test_imdb_layout_reads_one_review_a_file(tmp_path):

@@ -122,6 +122,8 @@ def load_csv(path: Path, d) -> Texts:
     skipped, rows = [], []
     for f in _files(path, (".csv",)):
         lines = read_lines(f, d.encoding, skipped)
+        if not lines:
+            raise ZooError(f"{f}: no readable lines (an empty file, or none is {d.encoding})")
         reader = csv.DictReader(io.StringIO("\n".join(line for _, line in lines)))
         missing = {d.text_column, d.label_column} - set(reader.fieldnames or ())
         if missing:
