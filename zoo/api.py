@@ -10,7 +10,9 @@ Example:
 Inference on a trained run, an exported SavedModel or a LiteRT file (with its
 sidecar) goes through `zoo.load`, which returns the family's object: a
 `KeywordModel` (`predict`) for keyword spotters, a `Generator` (`generate`,
-`stream`) for text models, a `Captioner` (`caption`) for captioning models::
+`stream`) for text models, a `Captioner` (`caption`) for captioning models, a
+`TextClassifier` (`predict`, on texts) for sentiment models and an `Adder`
+(`predict`, on sequences) for the adding problem::
 
     spotter = zoo.load("models/kws_gru_s_fsdd/run/exports/model_int8.tflite")
     spotter.predict(["yes.wav", "recordings/"], top_k=3)
@@ -18,6 +20,8 @@ sidecar) goes through `zoo.load`, which returns the family's object: a
     writer.generate("ROMEO:", length=200, temperature=0.8, seed=0)
     captioner = zoo.load("models/caption_s2vt_lstm_shapes/run/exports/model_float.tflite")
     captioner.caption(["clip.mp4", "frames_folder/", "features.npy"], beam=3)
+    classifier = zoo.load("models/sentiment_bilstm_s_sst2/compare/lstm_seed0")
+    classifier.predict(["this was a perfectly balanced breakfast"])
 """
 
 from __future__ import annotations
