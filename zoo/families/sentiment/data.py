@@ -27,7 +27,8 @@ BINARY = {"0": "negative", "1": "positive", "neg": "negative", "pos": "positive"
 
 def label_names(raw_labels) -> list[str]:
     """The label names of a split's raw labels, sorted (binary ones named)."""
-    return sorted({BINARY.get(label, label) if set(raw_labels) <= set(BINARY) else label for label in raw_labels})
+    named = set(raw_labels) <= set(BINARY)
+    return sorted({BINARY[label] if named else label for label in raw_labels})
 
 
 def name_of(label: str, labels: list[str]) -> str:

@@ -80,5 +80,4 @@ class TextClassifier:
 
 def open_classifier(run) -> TextClassifier:
     """The `TextClassifier` of a loaded run, SavedModel or LiteRT file (`zoo.core.load.Loaded`)."""
-    logits = output_function(run.kind, run.path, run.model)
-    return TextClassifier(lambda ids: logits(ids.astype(np.int32)), run.meta, run.path)
+    return TextClassifier(output_function(run.kind, run.path, run.model), run.meta, run.path)  # `encode` gives int32

@@ -174,8 +174,10 @@ def load(recipe: Recipe, data_root: Path) -> Texts:
         return load_imdb(root, d)
     if not d.path:
         raise ZooError(f"--data {d.source} needs a path: {d.source}:PATH")
-    loaders = {"sst2": lambda: load_sst2(Path(d.path), d.encoding), "tsv": lambda: load_tsv(Path(d.path), d),
-               "csv": lambda: load_csv(Path(d.path), d)}
-    if d.source not in loaders:
-        raise ZooError(f"data.source={d.source!r}: choose one of sst2, tsv, imdb, csv")
-    return loaders[d.source]()
+    if d.source == "sst2":
+        return load_sst2(Path(d.path), d.encoding)
+    if d.source == "tsv":
+        return load_tsv(Path(d.path), d)
+    if d.source == "csv":
+        return load_csv(Path(d.path), d)
+    raise ZooError(f"data.source={d.source!r}: choose one of sst2, tsv, imdb, csv")
