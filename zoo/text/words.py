@@ -112,8 +112,10 @@ class WordVocabulary:
         runs.write_json(Path(path), self.to_json())
 
     @classmethod
-    def load(cls, path: Path) -> WordVocabulary:
+    def load(cls, path: Path, parse=None) -> WordVocabulary:
+        """The vocabulary saved at `path`, read by `parse` (default `cls.from_json`); a bad file is a one-line
+        error naming it."""
         try:
-            return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError) as e:
+            return (parse or cls.from_json)(json.loads(Path(path).read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise ZooError(f"{path}: not a word vocabulary file ({e})") from None

@@ -15,7 +15,8 @@ from zoo.families.registry import FAMILIES, registry, resolve
 from zoo.families.sentiment.data import drop_words, encode_split, label_names
 from zoo.families.sentiment.model import build
 from zoo.families.sentiment.sources import load, stable_split
-from zoo.text.words import WordVocabulary
+from zoo.text.subwords import SubwordVocabulary
+from zoo.text.words import UNK, WordVocabulary
 
 FAMILY = FAMILIES["sentiment"]
 
@@ -105,7 +106,9 @@ def tiny_run(zoo, tmp_path_factory):
     spec = FAMILY.sample_data(folder)
     run = folder / "run"
     zoo("train", "sentiment_bilstm_s_sst2", "--data", spec, "--out", run, "--set", "model.units=3",
-        "--set", "model.embedding=4", "--set", "train.epochs=1", "--set", "train.batch_size=8")
+        "--set", "model.embedding=4", "--set", "train.epochs=1", "--set", "train.batch_size=8",
+        "--set", "data.tokens='subwords'")  # the contract test trains on words; this run's commands read pieces
+    assert json.loads((run / "vocab.json").read_text())["kind"] == "subwords"
     return run
 
 
@@ -134,8 +137,10 @@ def test_eval_on_another_domain_and_litert_agrees(zoo, tiny_run, tmp_path):
     report = json.loads(zoo("export", tiny_run, "--format", "tflite", "--quantize", "dynamic",
                             "--out", tmp_path / "m.tflite").output)
     assert report["agreement"] >= 0.9 and report["texts"] == 10
-    from_run = json.loads(zoo("predict", tiny_run, "--text", "simply wonderful", "--json").output)
-    from_lite = json.loads(zoo("predict", tmp_path / "m.tflite", "--text", "simply wonderful", "--json").output)
+    lite = zoo_api.load(tmp_path / "m.tflite")  # the sidecar keeps the pieces: an unseen word is spelled by them
+    assert isinstance(lite.vocab, SubwordVocabulary) and UNK not in lite.vocab.encode("wonderfully")
+    from_run = json.loads(zoo("predict", tiny_run, "--text", "simply wonderfully", "--json").output)
+    from_lite = json.loads(zoo("predict", tmp_path / "m.tflite", "--text", "simply wonderfully", "--json").output)
     assert from_run["label"] == from_lite["label"] and abs(from_run["score"] - from_lite["score"]) < 0.05
 
 

@@ -20,6 +20,7 @@ from zoo.core.errors import ZooError
 from zoo.core.family import Splits
 from zoo.core.recipe import Recipe
 from zoo.families.sentiment.sources import load
+from zoo.text.subwords import SubwordVocabulary
 from zoo.text.words import PAD, UNK, WordVocabulary
 
 BINARY = {"0": "negative", "1": "positive", "neg": "negative", "pos": "positive"}
@@ -70,7 +71,8 @@ def datasets(recipe: Recipe, data_root: Path) -> Splits:
     labels = label_names([label for _, label in train_rows])
     if len(labels) < 2:
         raise ZooError(f"{d.path or d.source}: the training texts have one label ({labels[0]}); a classifier needs two")
-    vocab = WordVocabulary.from_captions([text for text, _ in train_rows], d.min_count, d.max_words)
+    vocabulary = SubwordVocabulary if d.tokens == "subwords" else WordVocabulary
+    vocab = vocabulary.from_captions([text for text, _ in train_rows], d.min_count, d.max_words)
     x, y = encode_split(train_rows, vocab, labels, d.max_tokens, d.path)
     vx, vy = encode_split(texts.splits["validation"], vocab, labels, d.max_tokens, d.path)
     test = encode_split(texts.splits["test"], vocab, labels, d.max_tokens, d.path) if texts.splits["test"] else None

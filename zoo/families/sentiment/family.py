@@ -24,6 +24,7 @@ from zoo.core.recipe import Recipe, apply_overrides
 from zoo.families.sentiment import recipes as sentiment_recipes
 from zoo.families.sentiment.recipes import SentimentData, SentimentModel
 from zoo.families.sentiment.size import count_params
+from zoo.text.subwords import load_vocabulary
 from zoo.text.words import SPECIALS, WordVocabulary
 
 LABELS = "labels.json"
@@ -87,7 +88,7 @@ class Sentiment(Family):
         runs.write_json(Path(run_dir) / LABELS, meta["labels"])
 
     def load_meta(self, run_dir: Path):
-        return {"vocabulary": WordVocabulary.load(Path(run_dir) / VOCAB),
+        return {"vocabulary": load_vocabulary(Path(run_dir) / VOCAB),
                 "labels": runs.read_json(Path(run_dir) / LABELS)}
 
     def datasets(self, recipe: Recipe, data_root: Path):

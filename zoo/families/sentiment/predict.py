@@ -23,7 +23,7 @@ from zoo.core.errors import ZooError
 from zoo.core.load import output_function
 from zoo.families.sentiment.data import encode
 from zoo.families.sentiment.sources import read_lines
-from zoo.text.words import WordVocabulary
+from zoo.text.subwords import vocabulary_from_json
 
 
 class TextClassifier:
@@ -38,7 +38,7 @@ class TextClassifier:
     def __init__(self, logits: Callable[[np.ndarray], np.ndarray], meta: dict, source):
         self.logits, self.meta, self.source = logits, meta, source
         self.labels = list(meta["labels"])
-        self.vocab = WordVocabulary.from_json(meta["vocabulary"])
+        self.vocab = vocabulary_from_json(meta["vocabulary"])
         self.max_tokens = int(meta["max_tokens"])
 
     def probabilities(self, texts) -> np.ndarray:

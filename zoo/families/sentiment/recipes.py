@@ -48,8 +48,11 @@ class SentimentData:
         path: the folder or file.
         text_column, label_column: the columns `csv` reads.
         encoding: the files' encoding; a line that does not decode is skipped and counted.
-        min_count: words seen fewer times in training are `<unk>`.
-        max_words: vocabulary size cap (most frequent first; 0: no cap).
+        tokens: `words` (each word an id) or `subwords` (WordPiece pieces learned from the training texts, so an
+            unseen word is read through its pieces; tensorflow-text).
+        min_count: words (pieces) seen fewer times in training are `<unk>` (not learned).
+        max_words: vocabulary size cap, most frequent first (0: no cap); for `subwords`, the number of pieces
+            to learn (0: 8,000).
         max_tokens: ids per text, `<bos>` and `<eos>` included (longer texts are cut; LiteRT reads this many).
         word_dropout: in training, each word is read as `<unk>` with this probability (a fresh draw every
             epoch), so no single word can carry a label alone.
@@ -61,6 +64,7 @@ class SentimentData:
     text_column: str = "text"
     label_column: str = "label"
     encoding: str = "utf-8"
+    tokens: typing.Literal["words", "subwords"] = "words"
     min_count: int = 2
     max_words: int = 20000
     max_tokens: int = 64
