@@ -72,7 +72,7 @@ def test_folder_split_keeps_speakers_together(tmp_path):
 
 @pytest.mark.parametrize("kind", ["fsdd", "folder", "speech_commands"])
 def test_missing_folder_is_a_clear_error(tmp_path, kind):
-    with pytest.raises(ZooError, match=f"nowhere: {kind} data folder not found"):
+    with pytest.raises(ZooError, match=rf"nowhere: no such folder \({kind} data\)"):
         speech.load_recordings(kind, tmp_path / "nowhere", 16000, 16000, tmp_path)
 
 

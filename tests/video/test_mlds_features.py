@@ -34,7 +34,7 @@ def test_bad_feature_files_in_a_set_are_skipped_and_counted(tmp_path):
     clips = load_feature_set(tmp_path, tmp_path / "labels.json")
     assert clips.ids == ["vid0.avi", "vid2.avi"] and len(clips.skipped) == 2
     assert any("5 features per frame, the model takes 6" in s for s in clips.skipped)
-    assert any("junk.avi.npy: not a readable .npy array" in s for s in clips.skipped)
+    assert any("junk.avi.npy: not a .npy file (no NumPy header)" in s for s in clips.skipped)
 
 
 @pytest.mark.parametrize("content, message", [

@@ -67,7 +67,7 @@ def _wav_files(folder: Path) -> list[Path]:
 
 def _require_dir(path: Path, kind: str) -> Path:
     if not path.is_dir():
-        raise ZooError(f"{path}: {kind} data folder not found")
+        raise ZooError(f"{path}: no such folder ({kind} data)")
     return path
 
 

@@ -14,7 +14,8 @@ class ZooError(Exception):
 
 
 def one_line_errors(fn):
-    """Wraps a command's entry point: a `ZooError` becomes `error: ...` on stderr and exit 1, no traceback.
+    """Wraps a command's entry point: a `ZooError` (or an `OSError`: no room, no permission) becomes
+    `error: ...` on stderr and exit 1, no traceback.
 
     The CLI's commands and the benchmarks in `bench/` use it alike.
 
@@ -35,6 +36,10 @@ def one_line_errors(fn):
             return fn(*args, **kwargs)
         except ZooError as e:
             print(f"error: {e}", file=sys.stderr)
+            sys.exit(1)
+        except OSError as e:  # a folder that cannot be made or read: no room, no permission
+            where = f"{e.filename}: " if e.filename else ""
+            print(f"error: {where}{e.strerror or e}", file=sys.stderr)
             sys.exit(1)
 
     return wrapper

@@ -67,6 +67,13 @@ def output_function(kind: str, path: Path, model=None):
     return litert.single_runner(path)
 
 
+def check_labels(source, scores: int, labels: list[str]) -> None:
+    """A one-line error when a model gives another number of scores than its sidecar names labels."""
+    if scores != len(labels):
+        raise ZooError(f"{source}: the model gives {scores} scores but its sidecar names {len(labels)} labels "
+                       f"(an edited or mismatched sidecar)")
+
+
 def sidecar(model_path: Path) -> Path:
     """Where an export's JSON sidecar lives."""
     model_path = Path(model_path)
@@ -82,14 +89,24 @@ def family_of(name: str, families: Mapping[str, Family], source: Path) -> Family
 
 def load_run(run_dir: Path, families: Mapping[str, Family]) -> tuple[Recipe, Family, Any]:
     """(recipe, family, best Keras model) of a run directory, loaded in safe mode."""
-    import keras
-
     run_dir = runs.require_run(run_dir)
     saved = runs.read_json(run_dir / runs.RECIPE)
     family = family_of(saved.get("family"), families, run_dir)
     recipe = family.recipe_from_dict(saved)
-    model = keras.saving.load_model(run_dir / runs.MODEL, safe_mode=True, custom_objects=family.custom_objects())
-    return recipe, family, model
+    return recipe, family, keras_model(run_dir / runs.MODEL, family.custom_objects())
+
+
+def keras_model(path: Path, custom_objects: dict):
+    """A `.keras` file loaded in Keras safe mode; a file safe mode refuses (a `Lambda` layer holding Python
+    code) or that is not a Keras model is a one-line error naming it."""
+    import keras
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True, custom_objects=custom_objects)
+    except ValueError as e:  # Keras says why in its first sentence
+        raise ZooError(f"{path}: Keras safe mode cannot load it ({str(e).split('. ')[0].strip()})") from None
+    except (OSError, KeyError, TypeError) as e:
+        raise ZooError(f"{path}: not a readable Keras model file ({e})") from None
 
 
 def load(path: Path, families: Mapping[str, Family]) -> Loaded:

@@ -35,14 +35,24 @@ def atomic_path(path: Path):
     """Yields a temporary name beside `path` (same suffix, so writers that go by it still work);
     renames it to `path` when the block succeeds, removes it when it fails. The name is the
     writer's own, so processes writing the same file at once (seeds sharing a data cache) each
-    write a whole file and never rename another's."""
+    write a whole file and never rename another's.
+    A write that fails for want of room or permission is a one-line `ZooError` naming `path`.
+    """
     path = Path(path)
     tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as e:
+        raise ZooError(f"{path}: cannot write ({e.strerror or e})") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def save_figure(fig, path: Path, dpi: int = 100) -> None:
+    """Saves a Matplotlib figure as PNG atomically."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
 
 
 def write_json(path: Path, obj) -> None:

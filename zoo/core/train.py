@@ -116,7 +116,7 @@ def plot_history(run_dir: Path) -> None:
         ax.legend()
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(run_dir / "curves.png", dpi=100)
+    runs.save_figure(fig, run_dir / "curves.png")
 
 
 def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path("data"), resume: bool = False,

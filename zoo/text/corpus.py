@@ -34,12 +34,24 @@ SHAKESPEARE = {
 UNKNOWN_CHAR = "\ufffd"  # what the unknown id decodes to
 
 
+def refuse_binary(path: Path, data: bytes, encoding: str) -> None:
+    """A one-line error if `data` (a file's bytes) holds NUL bytes, which no text in a one-byte or UTF-8
+    encoding does: an image or an archive given as text."""
+    wide = encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32"))
+    if not wide and b"\x00" in data[:1 << 16]:
+        raise ZooError(f"{path}: a binary file, not text (it holds NUL bytes)")
+
+
 def decode_file(path: Path, encoding: str = "utf-8") -> str:
-    """A file's text; undecodable bytes raise a one-line error with the byte offset."""
+    """A file's text; undecodable bytes raise a one-line error with the byte offset, and so do a binary
+    file and one with no text."""
     try:
         data = Path(path).read_bytes()
     except OSError as e:
         raise ZooError(f"{path}: cannot read ({e.strerror or e})") from None
+    refuse_binary(path, data, encoding)
+    if not data.strip():
+        raise ZooError(f"{path}: empty file (no text)")
     try:
         return data.decode(encoding)
     except LookupError:
@@ -145,7 +157,7 @@ class Vocabulary:
     def load(cls, path: Path) -> Vocabulary:
         try:
             return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError) as e:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise ZooError(f"{path}: not a vocabulary file ({e})") from None
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.core.arrays import read_npy
 from zoo.core.errors import ZooError
 
 FEATURE_FOLDER = "feat"
@@ -77,10 +78,7 @@ def read_clip(path: Path, feature_dim: int | None = None) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise ZooError(f"{path}: no such features file")
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
-        raise ZooError(f"{path}: not a readable .npy array ({str(e).splitlines()[0] or type(e).__name__})") from None
+    array = read_npy(path)
     if array.ndim != 2 or array.shape[0] == 0:
         raise ZooError(f"{path}: expected frames x features, got shape {array.shape}")
     if feature_dim and array.shape[1] != feature_dim:

@@ -143,7 +143,7 @@ def test_a_recipe_that_cannot_be_built_leaves_no_run(zoo, digit_folder, tmp_path
 @pytest.mark.parametrize("args, message", [
     (["train", "kws_nope"], "unknown recipe 'kws_nope'; known recipes: "),
     (["train", "kws_gru_s_fsdd", "--set", "train.epoch=3"], "unknown key train.epoch; valid keys:"),
-    (["train", "kws_gru_s_fsdd", "--data", "fsdd:/no/such/folder"], "/no/such/folder: fsdd data folder not found"),
+    (["train", "kws_gru_s_fsdd", "--data", "fsdd:/no/such/folder"], "/no/such/folder: no such folder (fsdd data)"),
     (["train", "kws_gru_s_fsdd", "--data", "mp3s:/x"], "unknown kind 'mp3s'"),
     (["eval", "/no/such/run"], "/no/such/run: not a run directory"),
     (["predict", "/no/such/model.tflite", "x.wav"], "/no/such/model.tflite: no such model"),

@@ -96,7 +96,7 @@ def test_litert_export_reads_its_length_and_bad_files_are_one_line_errors(zoo, t
         (tmp_path / "m.tflite", "long.npy"): "20 steps; .* reads sequences of 12",
         (tiny_run, "wide.npy"): r"sequences have shape \[T, 2\] or \[N, T, 2\]",
         (tiny_run, "nan.npy"): "NaN or infinite",
-        (tiny_run, "junk.npy"): "not a readable sequence file",
+        (tiny_run, "junk.npy"): "not a .npy file \\(no NumPy header\\)",
         (tiny_run, "words.csv"): "not a readable sequence file",
         (tiny_run, "seq.txt"): "a sequence file is .npy or .csv",
         (tiny_run, "missing.npy"): "no such sequence file",

@@ -124,6 +124,10 @@ def eval_data(recipe: Recipe, labels, data_root: Path, split: str | None):
     aset = load_audio(recipe, data_root)
     unknown = sorted(set(aset.labels) - set(labels)) if UNKNOWN not in labels else []
     x, y = assign(aset, list(labels), split, recipe, seed=recipe.train.seed)
+    if not len(y):
+        where = recipe.data.path or recipe.data.source
+        raise ZooError(f"{where}: no clips with the model's labels in {split or 'any'} split (it has "
+                       f"{', '.join(sorted(set(aset.labels))) or 'none'}; the model knows {', '.join(labels)})")
     return x, y, {"skipped_files": len(aset.skipped), "labels_not_in_model": unknown}
 
 

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from sklearn.metrics import ConfusionMatrixDisplay, classification_report, confusion_matrix
 
 from zoo.audio.speech import SILENCE, UNKNOWN
+from zoo.core import runs
 from zoo.core.family import Splits
 from zoo.core.recipe import Recipe
 from zoo.families.kws.data import eval_data
@@ -49,7 +50,7 @@ def evaluate(predict_logits, x: np.ndarray, y: np.ndarray, labels, out_dir: Path
         ConfusionMatrixDisplay(cm, display_labels=labels).plot(ax=ax, colorbar=False, xticks_rotation=90)
         ax.set_title(f"{tag}: accuracy {result['accuracy']:.2%} on {len(y)} clips")
         fig.tight_layout()
-        fig.savefig(out_dir / f"confusion_{tag}.png", dpi=100)
+        runs.save_figure(fig, out_dir / f"confusion_{tag}.png")
     return result
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from zoo.audio.decode import fit_length, read_wav
 from zoo.core.errors import ZooError
+from zoo.core.load import check_labels
 from zoo.families.kws.listen import DetectorSettings, listen
 
 
@@ -66,6 +67,7 @@ class KeywordModel:
 
     def scores(self, clip: np.ndarray, top_k: int = 3) -> list[dict]:
         logits = self.logits(clip[None].astype(np.float32))[0]
+        check_labels(self.source, len(logits), self.labels)
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
         return [{"label": self.labels[i], "score": round(float(probs[i]), 4)} for i in np.argsort(-probs)[:top_k]]

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from zoo.core import runs
 from zoo.core.errors import ZooError
 from zoo.families.kws.listen import DetectorSettings, events_at, score_events, smoothed_tops
 
@@ -77,7 +78,7 @@ def plot_curve(curve: list[dict], chosen: dict, out: Path, title: str) -> None:
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
+    runs.save_figure(fig, out)
 
 
 def evaluate_stream(model, recording: Path, truth_path: Path, out_dir: Path, **options) -> dict:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.core.arrays import read_npy
 from zoo.core.errors import ZooError
 from zoo.core.load import output_function
 from zoo.families.memory.size import FEATURES
@@ -28,7 +29,7 @@ def read_sequences(path: Path) -> np.ndarray:
         raise ZooError(f"{path}: no such sequence file")
     try:
         if path.suffix.lower() == ".npy":
-            x = np.load(path, allow_pickle=False)
+            x = read_npy(path)
         elif path.suffix.lower() == ".csv":
             x = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
         else:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.core.errors import ZooError
-from zoo.core.load import output_function
+from zoo.core.load import check_labels, output_function
 from zoo.families.sentiment.data import encode
 from zoo.families.sentiment.sources import read_lines
 from zoo.text.subwords import vocabulary_from_json
@@ -43,6 +43,7 @@ class TextClassifier:
 
     def probabilities(self, texts) -> np.ndarray:
         logits = np.asarray(self.logits(encode(self.vocab, list(texts), self.max_tokens)), np.float64)
+        check_labels(self.source, logits.shape[-1], self.labels)
         z = np.exp(logits - logits.max(-1, keepdims=True))
         return z / z.sum(-1, keepdims=True)
 

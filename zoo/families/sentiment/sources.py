@@ -21,6 +21,7 @@ from pathlib import Path
 from zoo.core.download import fetch_tar
 from zoo.core.errors import ZooError
 from zoo.core.recipe import Recipe
+from zoo.text.corpus import refuse_binary
 
 IMDB = {"url": "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
         "sha256": "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"}
@@ -49,6 +50,7 @@ def read_lines(path: Path, encoding: str, skipped: list) -> list[tuple[int, str]
         raise ZooError(f"{path}: cannot read ({e.strerror or e})") from None
     if raw[:3] == b"\xef\xbb\xbf":
         raw = raw[3:]
+    refuse_binary(path, raw, encoding)
     lines = []
     for number, line in enumerate(raw.splitlines(), 1):
         try:
