@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tarfile
 
 import pytest
 
-from zoo.core.download import fetch_tar
+from zoo.core.download import fetch, fetch_tar
 from zoo.core.errors import ZooError
 
 
-def _archive(path, members):
+def _archive(path, members, links=()):
     with tarfile.open(path, "w:gz") as tar:
         for name, data in members:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
+        for name, kind, target in links:
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = kind, target
+            tar.addfile(info)
 
 
 def test_extracts_into_the_folder_once(tmp_path):
@@ -33,3 +38,25 @@ def test_members_outside_the_folder_are_refused_and_nothing_is_left(tmp_path, na
     with pytest.raises(ZooError, match="bad.tar.gz: cannot extract"):
         fetch_tar("https://example.invalid/bad.tar.gz", "0" * 64, tmp_path / "bad.tar.gz", tmp_path / "out")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.tar.gz"]
+
+
+@pytest.mark.parametrize("link", [("passwd", tarfile.SYMTYPE, "/etc/passwd"),
+                                  ("up", tarfile.SYMTYPE, "../../outside"),
+                                  ("hard", tarfile.LNKTYPE, "/etc/passwd")], ids=["symlink_absolute",
+                                                                                  "symlink_up", "hardlink"])
+def test_links_out_of_the_folder_are_refused_and_nothing_is_left(tmp_path, link):
+    _archive(tmp_path / "bad.tar.gz", [("ok.txt", b"fine")], [link])
+    with pytest.raises(ZooError, match="bad.tar.gz: cannot extract"):
+        fetch_tar("https://example.invalid/bad.tar.gz", "0" * 64, tmp_path / "bad.tar.gz", tmp_path / "out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.tar.gz"]
+
+
+def test_a_download_whose_checksum_differs_is_refused_and_removed(tmp_path):
+    """A real download through urllib, of a local file (file:// URL): no network needed."""
+    (tmp_path / "served.bin").write_bytes(b"not what the manifest promised")
+    url = (tmp_path / "served.bin").as_uri()
+    with pytest.raises(ZooError, match=f"{url}: sha256 mismatch"):
+        fetch(url, tmp_path / "cache" / "data.bin", "0" * 64)
+    assert list((tmp_path / "cache").iterdir()) == []
+    good = hashlib.sha256(b"not what the manifest promised").hexdigest()
+    assert fetch(url, tmp_path / "cache" / "data.bin", good).read_bytes() == b"not what the manifest promised"
