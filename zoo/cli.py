@@ -97,16 +97,17 @@ def list_cmd():
 @click.option("--out", type=click.Path(path_type=Path), help="Run directory (default models/RECIPE/run).")
 @click.option("--set", "overrides", multiple=True, metavar="SECTION.FIELD=VALUE",
               help="Override a recipe field, e.g. --set train.epochs=3 (repeatable).")
-@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last checkpoint.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last whole checkpoint.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing run directory (once the data has loaded).")
 @click.option("--data-root", type=click.Path(path_type=Path), default=Path("data"), show_default=True,
               help="Where data sets are downloaded, synthesized and cached.")
 @one_line_errors
-def train(recipe, data, out, overrides, resume, data_root):
+def train(recipe, data, out, overrides, resume, overwrite, data_root):
     """Train RECIPE into a self-contained run directory."""
-    if resume and (overrides or data):
-        raise ZooError("--resume continues the saved recipe; it takes no --set or --data")
+    if resume and (overrides or data or overwrite):
+        raise ZooError("--resume continues the saved recipe; it takes no --set, --data or --overwrite")
     resolved = resolve(recipe, data, overrides)
-    metrics, run_dir = api().train(resolved, out, data_root=data_root, resume=resume,
+    metrics, run_dir = api().train(resolved, out, data_root=data_root, resume=resume, overwrite=overwrite,
                                    verbose="auto" if sys.stdout.isatty() else 2)
     _print_run(metrics, run_dir)
 

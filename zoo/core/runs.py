@@ -18,9 +18,10 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import os
+import re
+import shutil
 import uuid
 from pathlib import Path
 
@@ -49,6 +50,31 @@ def atomic_path(path: Path):
         tmp.unlink(missing_ok=True)
 
 
+_TEMPORARY = re.compile(r"\.tmp-(\d+)-[0-9a-f]{8}")
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Removes the temporary files `atomic_path` writers left under `folder` when they were killed (their
+    process is gone); returns them."""
+    removed = []
+    for path in Path(folder).rglob("*.tmp-*"):
+        match = _TEMPORARY.search(path.name)
+        if match and path.is_file() and not _alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def save_figure(fig, path: Path, dpi: int = 100) -> None:
     """Saves a Matplotlib figure as PNG atomically."""
     with atomic_path(path) as tmp:
@@ -74,10 +100,11 @@ def default_dir(recipe_name: str) -> Path:
     return Path("models") / recipe_name / "run"
 
 
-def prepare(run_dir: Path, recipe_json: dict, resume: bool) -> dict:
+def prepare(run_dir: Path, recipe_json: dict, resume: bool, overwrite: bool = False) -> dict:
     """Checks a run directory before training; creates nothing.
 
-    Returns the recipe to train: the one given, or on --resume the saved one.
+    Returns the recipe to train: the one given, or on --resume the saved one. An existing directory is
+    refused unless `resume`, or `overwrite` and it is a run directory (a folder of other files never is).
     """
     run_dir = Path(run_dir)
     saved = run_dir / RECIPE
@@ -86,14 +113,22 @@ def prepare(run_dir: Path, recipe_json: dict, resume: bool) -> dict:
             raise ZooError(f"{run_dir}: nothing to resume (no {RECIPE})")
         return read_json(saved)
     if saved.exists() or (run_dir.exists() and any(run_dir.iterdir())):
-        raise ZooError(f"{run_dir}: run directory exists; pass --resume to continue it or --out for a new one")
+        if not overwrite:
+            raise ZooError(f"{run_dir}: run directory exists; pass --resume to continue it, --overwrite to "
+                           f"replace it, or --out for a new one")
+        if not saved.is_file():
+            raise ZooError(f"{run_dir}: not a run directory (no {RECIPE}); --overwrite replaces only runs")
     return recipe_json
 
 
-def create(run_dir: Path, recipe_json: dict) -> None:
-    """Creates the run directory with its resolved recipe (once the data has loaded)."""
-    Path(run_dir).mkdir(parents=True, exist_ok=True)
-    write_json(Path(run_dir) / RECIPE, recipe_json)
+def create(run_dir: Path, recipe_json: dict, overwrite: bool = False) -> None:
+    """Creates the run directory with its resolved recipe (once the data has loaded); with `overwrite`,
+    the run that was there is removed first."""
+    run_dir = Path(run_dir)
+    if overwrite and (run_dir / RECIPE).is_file():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / RECIPE, recipe_json)
 
 
 def require_run(run_dir: Path) -> Path:
@@ -105,13 +140,9 @@ def require_run(run_dir: Path) -> Path:
     return run_dir
 
 
-def best_from_history(run_dir: Path, monitor: str, mode: str):
-    """The best monitored value so far, so a resumed run keeps the best checkpoint."""
-    path = Path(run_dir) / HISTORY
-    if not path.is_file():
-        return None
-    with open(path) as f:
-        values = [float(row[monitor]) for row in csv.DictReader(f) if row.get(monitor)]
+def best_value(rows: list[dict], monitor: str, mode: str):
+    """The best monitored value in history rows, so a resumed run keeps the best model."""
+    values = [float(row[monitor]) for row in rows if row.get(monitor) not in (None, "")]
     if not values:
         return None
     return max(values) if mode == "max" else min(values)

@@ -10,8 +10,8 @@ knows which one.
 
 from __future__ import annotations
 
-import csv
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -19,23 +19,23 @@ import keras
 import tensorflow as tf
 from matplotlib.figure import Figure
 
-from zoo.core import runs
+from zoo.core import checkpoints, runs
 from zoo.core.distill import load_teachers, with_teachers
 from zoo.core.errors import ZooError
 from zoo.core.family import Family
 from zoo.core.recipe import Recipe, check_choices
 
 
-def _max_seconds_callback(seconds: float):
+def _max_seconds_callback(seconds: float, spent: float = 0.0):
     class MaxSeconds(keras.callbacks.Callback):
-        """Stops training once `seconds` of wall-clock time have passed.
+        """Stops training once `seconds` of wall-clock time have passed (`spent` of them before a resume).
 
         The epoch in progress ends early and is still validated, so the best
         checkpoint reflects everything trained.
         """
 
         def on_train_begin(self, logs=None):
-            self.start = time.monotonic()
+            self.start = time.monotonic() - spent
             self.stopped_at = None
 
         def on_train_batch_end(self, batch, logs=None):
@@ -46,12 +46,12 @@ def _max_seconds_callback(seconds: float):
     return MaxSeconds()
 
 
-def _clock_callbacks(t):
-    """Records `seconds` (wall clock since training began) in every epoch's logs, and with
-    `schedule="time_cosine"` sets the learning rate by the fraction of `max_seconds` spent."""
+def _clock_callbacks(t, spent: float = 0.0):
+    """Records `seconds` (wall clock since training began, `spent` of it before a resume) in every epoch's
+    logs, and with `schedule="time_cosine"` sets the learning rate by the fraction of `max_seconds` spent."""
     class Clock(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            self.start = time.monotonic()
+            self.start = time.monotonic() - spent
 
         def on_train_batch_begin(self, batch, logs=None):
             if t.schedule == "time_cosine":
@@ -99,8 +99,7 @@ def _schedule(recipe: Recipe, steps_per_epoch: int):
 
 def plot_history(run_dir: Path) -> None:
     """curves.png: every metric in history.csv against the epoch."""
-    with open(run_dir / runs.HISTORY) as f:
-        rows = list(csv.DictReader(f))
+    rows = checkpoints.read_history(run_dir / runs.HISTORY)
     if not rows:
         return
     names = sorted({k.removeprefix("val_") for k in rows[0] if k not in ("epoch", "learning_rate", "seconds")})
@@ -120,7 +119,7 @@ def plot_history(run_dir: Path) -> None:
 
 
 def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path("data"), resume: bool = False,
-          verbose: int | str = "auto") -> dict:
+          verbose: int | str = "auto", overwrite: bool = False) -> dict:
     """Trains `recipe` into `run_dir` and returns the metrics of its kept checkpoint (`train.keep`).
 
     Args:
@@ -129,11 +128,12 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
         run_dir: the run directory to create (or, with `resume`, continue).
         data_root: where data sets are downloaded, synthesized and cached.
         resume: continue from `run_dir/checkpoints` with the saved recipe.
+        overwrite: replace an existing run directory (removed only once the data and model are ready).
         verbose: Keras progress-bar mode.
     """
     run_dir = Path(run_dir)
     check_choices(recipe)
-    recipe_json = runs.prepare(run_dir, recipe.to_dict(), resume)
+    recipe_json = runs.prepare(run_dir, recipe.to_dict(), resume, overwrite)
     recipe = family.recipe_from_dict(recipe_json)
     if resume:
         check_choices(recipe)  # the saved recipe, which the user may have edited
@@ -147,7 +147,7 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
     teachers = load_teachers(recipe, family, splits.meta)  # train.teachers: the targets mix in their answers
     model = family.build(recipe, splits.meta)  # a recipe that cannot be built leaves no run behind either
     if not resume:
-        runs.create(run_dir, recipe_json)
+        runs.create(run_dir, recipe_json, overwrite)
     family.save_meta(run_dir, splits.meta)
     runs.write_json(run_dir / "data.json", splits.info)
     steps = t.steps_per_epoch or max(1, math.floor(splits.train_size / t.batch_size))
@@ -158,20 +158,30 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
                                          use_ema=t.ema > 0, ema_momentum=t.ema or 0.99),
         **family.compile_args(recipe))
 
-    # Callbacks: the family's, kept checkpoint, resumable backup, history, TensorBoard, time budget.
-    best = runs.best_from_history(run_dir, family.monitor, family.monitor_mode) if resume else None
-    last = t.keep == "last"  # every epoch overwrites the model, so the last one stays
-    budget = _max_seconds_callback(t.max_seconds) if t.max_seconds else None
+    # A resumed run continues from its newest whole checkpoint (weights, optimizer and dropout seed state),
+    # and sees the data in the order an uninterrupted run would have (the pipeline is fast-forwarded).
+    start = 0
+    if resume:
+        runs.remove_stale_temporaries(run_dir)  # half-written files of the killed process
+        start, notes = checkpoints.restore(model, run_dir / runs.CHECKPOINTS)
+        for note in notes:
+            print(f"warning: {note}", file=sys.stderr)
+    history = checkpoints.History(run_dir / runs.HISTORY, start)
+    best = runs.best_value(history.rows, family.monitor, family.monitor_mode)
+
+    # Callbacks: the family's, history, kept model, checkpoint (each written whole), TensorBoard, time budget.
+    # The clock and the budget go on from the seconds the restored epochs took.
+    spent = float(history.rows[-1].get("seconds") or 0) if history.rows else 0.0
+    budget = _max_seconds_callback(t.max_seconds, spent) if t.max_seconds else None
     callbacks = [
-        _clock_callbacks(t),  # first, so the epoch's `seconds` reaches the CSV log
+        _clock_callbacks(t, spent),  # first, so the epoch's `seconds` reaches the CSV log
         # With weight averaging, every later callback sees the averaged weights at the epoch's end.
         *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if t.ema else []),
         *family.callbacks(recipe, splits),  # before the checkpoint, which may monitor what they log
-        keras.callbacks.BackupAndRestore(str(run_dir / runs.CHECKPOINTS), delete_checkpoint=False),
-        keras.callbacks.ModelCheckpoint(str(run_dir / runs.MODEL), monitor=family.monitor,
-                                        mode=family.monitor_mode, save_best_only=not last,
-                                        initial_value_threshold=None if last else best),
-        keras.callbacks.CSVLogger(str(run_dir / runs.HISTORY), append=resume),
+        history,  # before the checkpoint: an epoch whose row is written but not its checkpoint is trained again
+        checkpoints.KeepModel(run_dir / runs.MODEL, family.monitor, family.monitor_mode, best,
+                              last=t.keep == "last"),
+        checkpoints.Checkpoints(run_dir / runs.CHECKPOINTS),
         keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False, profile_batch=0),
     ]
     if t.patience:
@@ -180,18 +190,26 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
     if budget:
         callbacks.append(budget)
     train_ds = with_teachers(splits.train, teachers, t.teacher_weight)
-    train_ds = train_ds.repeat() if t.steps_per_epoch else train_ds
-    start = time.monotonic()
-    model.fit(train_ds, validation_data=splits.validation, epochs=t.epochs,
-              steps_per_epoch=t.steps_per_epoch or None, callbacks=callbacks, verbose=verbose,
-              shuffle=False)  # the family's tf.data pipeline shuffles
-    seconds = time.monotonic() - start
+    # One iterator for the whole fit, so epoch k reads the pipeline's k-th pass (each pass reshuffled and
+    # augmented anew). A resumed run first draws, and drops, the batches of the epochs it has done: the
+    # pipeline's shuffles and random augmentations then continue as in an uninterrupted run.
+    passes = t.steps_per_epoch or int(train_ds.cardinality())  # batches an epoch
+    if passes > 0:
+        train_ds = train_ds.repeat().skip(start * passes)
+    else:  # a pipeline of unknown length (none of the families' today): Keras makes an iterator an epoch
+        passes = None
+    began = time.monotonic()
+    if start < t.epochs:
+        model.fit(train_ds, validation_data=splits.validation, epochs=t.epochs, initial_epoch=start,
+                  steps_per_epoch=passes, callbacks=callbacks, verbose=verbose,
+                  shuffle=False)  # the family's tf.data pipeline shuffles
+    seconds = time.monotonic() - began
     plot_history(run_dir)
 
     # Report on the kept checkpoint (`train.keep`): by default the best, not the last epoch.
     kept = keras.saving.load_model(run_dir / runs.MODEL, safe_mode=True, custom_objects=family.custom_objects())
     metrics = family.final_metrics(kept, splits, run_dir, recipe)
-    metrics.update(train_seconds=round(seconds, 1), epochs_run=len(model.history.epoch) if model.history else 0,
+    metrics.update(train_seconds=round(seconds, 1), epochs_run=len(history.rows),
                    stopped_by_budget=bool(budget and budget.stopped_at),
                    params=int(kept.count_params()),
                    recipe=recipe.name)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from zoo.core import runs
 from zoo.core.family import Splits
 from zoo.core.recipe import Recipe
 from zoo.families.chargen.data import split_text
@@ -43,7 +44,8 @@ def final_metrics(model, splits: Splits, run_dir: Path, recipe: Recipe) -> dict:
     windows = model.evaluate(splits.validation, verbose=0, return_dict=True)
     full = score(model, recipe, splits.test[0])
     sample = "".join(Generator.from_keras(model, splits.meta).stream("\n", 300, temperature=0.8, seed=0))
-    (Path(run_dir) / "sample.txt").write_text(sample, encoding="utf-8")
+    with runs.atomic_path(Path(run_dir) / "sample.txt") as tmp:
+        tmp.write_text(sample, encoding="utf-8")
     return {"validation_loss": round(float(windows["loss"]), 4),
             "validation_bits_per_char": round(float(windows["loss"]) / LN2, 4),
             "validation_window": recipe.data.seq_len,

@@ -13,12 +13,12 @@ Example:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from zoo.audio.speech import SC_COMMANDS, SC_OTHER
+from zoo.core import runs
 from zoo.core.family import Capabilities, Family, GateInput, Headline
 from zoo.core.recipe import Recipe, apply_overrides
 from zoo.families.kws import recipes as kws_recipes
@@ -69,10 +69,10 @@ class KeywordSpotting(Family):
         return kws_recipes.output_labels(recipe, SC_COMMANDS + SC_OTHER if not recipe.data.words else ())
 
     def save_meta(self, run_dir: Path, meta) -> None:
-        (Path(run_dir) / "labels.json").write_text(json.dumps(list(meta), indent=1))
+        runs.write_json(Path(run_dir) / "labels.json", list(meta))
 
     def load_meta(self, run_dir: Path) -> list[str]:
-        return json.loads((Path(run_dir) / "labels.json").read_text())
+        return runs.read_json(Path(run_dir) / "labels.json")
 
     def custom_objects(self) -> dict:
         from zoo.audio.features import CUSTOM_OBJECTS
