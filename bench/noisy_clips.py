@@ -8,7 +8,7 @@ Here each keyword clip of `--split` is cut to its spoken part, centred in a clip
 stretch of the data set's background noise (the long streams' noise, at their level) and
 scaled to `--snr` dB over the noise measured over the spoken part, as `bench/make_stream.py`
 places words. The noise is drawn from `--seed`, so every run hears the same clips. With
-`--last`, the run's last-epoch weights (`checkpoints/latest.weights.h5`) are scored beside
+`--last`, the run's last-epoch weights (its newest checkpoint, `checkpoints/epoch-NNNN.npz`) are scored beside
 the kept ones. Prints JSON: accuracy per SNR and their mean, per run, then the mean and
 sample standard deviation over runs.
 """
@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from zoo.audio.decode import fit_length
-from zoo.core.errors import one_line_errors
+from zoo.core import checkpoints
+from zoo.core.errors import ZooError, one_line_errors
 from zoo.core.load import load_run
 from zoo.families.kws.data import load_audio
 from zoo.families.kws.longstream import at_snr, background, held_out_words, within_peak
@@ -66,12 +67,9 @@ def main():
             sets[key] = (y, {snr: noisy_set(words, aset.noise, num_samples(recipe), snr, args.seed)
                              for snr in args.snr})
         y, noisy = sets[key]
-        weights = {"kept": None}
-        if args.last:
-            weights["last"] = run / "checkpoints" / "latest.weights.h5"
-        for name, path in weights.items():
-            if path is not None:
-                model.load_weights(path)
+        for name in ("kept", "last") if args.last else ("kept",):
+            if name == "last" and not checkpoints.restore(model, run / "checkpoints")[0]:
+                raise ZooError(f"{run / 'checkpoints'}: no whole epoch-NNNN.npz checkpoint to score as --last")
             by_snr = {f"{snr:g} dB": round(100 * accuracy(model, noisy[snr], y), 2) for snr in args.snr}
             results.append({"run": str(run), "weights": name, "clips": len(y), **by_snr,
                             "mean": round(statistics.fmean(by_snr.values()), 2)})
