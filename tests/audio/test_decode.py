@@ -3,7 +3,7 @@ import pytest
 import soundfile as sf
 from conftest import tone
 
-from zoo.audio.decode import fit_length, load_clips, read_wav, wav_blocks
+from zoo.audio.decode import fit_length, load_clips, read_clip, read_wav, wav_blocks
 from zoo.core.errors import ZooError
 
 
@@ -87,3 +87,16 @@ def test_wav_blocks_stream_what_read_wav_reads(tmp_path):
     assert abs(len(streamed) - len(whole)) <= 1
     n = min(len(whole), len(streamed))
     assert np.max(np.abs(streamed[100:n - 100] - whole[100:n - 100])) < 1e-2
+
+
+@pytest.mark.parametrize("seconds, rate", [(0.4, 8000), (1.0, 8000), (23.3, 8000), (23.3, 44100)],
+                         ids=["shorter", "exact", "long", "long_resampled"])
+def test_read_clip_in_blocks_is_fit_length_of_the_whole_wav(tmp_path, seconds, rate):
+    rng = np.random.default_rng(0)
+    audio = (0.01 * rng.normal(size=int(seconds * rate))).astype(np.float32)
+    audio[int(0.55 * len(audio)):int(0.55 * len(audio)) + rate // 10] += 0.5  # a loud word in the 2nd of 3 blocks
+    sf.write(tmp_path / "a.wav", audio, rate, subtype="FLOAT")
+    whole = fit_length(read_wav(tmp_path / "a.wav", 8000), 8000)
+    clip = read_clip(tmp_path / "a.wav", 8000, 8000)
+    assert clip.shape == (8000,)
+    np.testing.assert_allclose(clip, whole, atol=1e-6 if rate == 8000 else 2e-3)

@@ -163,6 +163,34 @@ def fit_length(audio: np.ndarray, length: int) -> np.ndarray:
     return audio[start:start + length].astype(np.float32)
 
 
+def read_clip(path, sample_rate: int, length: int) -> np.ndarray:
+    """`fit_length(read_wav(path, sample_rate), length)` in bounded memory, for a recording of any length:
+    the wav is read in blocks (`wav_blocks`) and only the loudest `length` samples so far are kept.
+
+    Example:
+        >>> import tempfile
+        >>> audio = np.zeros(50000, np.float32); audio[30000:30100] = 0.5
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     write_wav(f"{d}/a.wav", audio, 8000)
+        ...     clip = read_clip(f"{d}/a.wav", 8000, 8000)
+        ...     len(clip), float(np.abs(clip).max()) > 0.4
+        (8000, True)
+    """
+    tail = np.zeros(0, np.float32)  # the last length - 1 samples: windows that span two blocks
+    best, best_energy, seen = None, -1.0, 0
+    for block in wav_blocks(path, sample_rate):
+        seen += len(block)
+        buffer = np.concatenate([tail, block])
+        if len(buffer) >= length:  # every window that ends in this block, each seen once
+            energy = np.cumsum(np.concatenate([[0.0], buffer.astype(np.float64) ** 2]))
+            window = energy[length:] - energy[:-length]
+            start = int(np.argmax(window))
+            if window[start] > best_energy:
+                best_energy, best = float(window[start]), buffer[start:start + length].copy()
+        tail = buffer[len(buffer) - (length - 1):] if length > 1 else buffer[:0]
+    return fit_length(tail if seen < length else best, length)
+
+
 def to_int16(audio: np.ndarray) -> np.ndarray:
     return np.clip(np.round(audio * 32767.0), -32768, 32767).astype(np.int16)
 

@@ -15,15 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.audio.decode import fit_length, read_wav
+from zoo.audio.decode import fit_length, read_clip
 from zoo.core.errors import ZooError
 from zoo.core.load import check_labels
 from zoo.families.kws.listen import DetectorSettings, listen
 
 
 def prepare_clip(path, sample_rate: int, samples: int) -> np.ndarray:
-    """A wav decoded to `sample_rate` and fitted to `samples`, as the training pipeline does."""
-    return fit_length(read_wav(path, sample_rate), samples)
+    """A wav decoded to `sample_rate` and fitted to `samples`, as the training pipeline does (centred if
+    shorter, its loudest window if longer), read in blocks so a recording of any length fits in memory."""
+    return read_clip(path, sample_rate, samples)
 
 
 def expand_inputs(items) -> list[Path]:
