@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
 from zoo.families.kws.sample import write_digit_folder
 
 WORDS = ("zero", "one", "two")
+
+
+@pytest.fixture(autouse=True)
+def _same_random_state():
+    """Every test starts from the same random state (Python, NumPy, TensorFlow, Keras), whichever of the two
+    test processes runs it and whatever ran before it there."""
+    keras.utils.set_random_seed(0)
 
 
 @pytest.fixture(scope="session")

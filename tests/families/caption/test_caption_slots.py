@@ -1,5 +1,6 @@
 """The `slots` frame encoder: objects land in their colour's slot, and a shape reads the same in any colour."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -41,16 +42,19 @@ def test_objects_land_in_their_colour_slots():
 def test_a_shape_reads_the_same_in_any_colour(shape, other):
     """The silhouette CNN is shared by the slots: a shape in two colours gives nearly the same
     shape features in two different slots, much nearer than another shape in the same colour
-    (the property that held-out colour-shape pairs rest on)."""
-    layer = ColourSlots(FILTERS)
-
-    def features(colour, form):
+    (the property that held-out colour-shape pairs rest on). Untrained, it holds on average over
+    initialisations (seeds 0-4 here; one draw alone can miss, and the seed must not depend on test order)."""
+    def features(layer, colour, form):
         tokens = np.asarray(layer(_clip(ShapeObject(colour, form, "big", "still"), seed=3)))
         return tokens[0, :, _slot(colour), :FILTERS[-1]]
 
-    same = np.abs(features("red", shape) - features("green", shape)).mean()
-    different = np.abs(features("red", shape) - features("red", other)).mean()
-    assert same < 0.5 * different, (same, different)
+    same, different = [], []
+    for seed in range(5):
+        keras.utils.set_random_seed(seed)
+        layer = ColourSlots(FILTERS)
+        same.append(np.abs(features(layer, "red", shape) - features(layer, "green", shape)).mean())
+        different.append(np.abs(features(layer, "red", shape) - features(layer, "red", other)).mean())
+    assert np.mean(same) < 0.5 * np.mean(different), (same, different)
 
 
 def test_motion_is_in_the_centre_change():
