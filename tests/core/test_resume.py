@@ -63,6 +63,9 @@ def test_a_resumed_run_ends_as_an_uninterrupted_one(name, tmp_path, capsys):
     for a, b in zip(expected, _state(final), strict=True):
         np.testing.assert_array_equal(a, b)
 
+    metrics, _ = zoo.train(recipe, run, data_root=tmp_path / "root", resume=True, verbose=0)  # nothing left
+    assert _epochs(run) == [0, 1, 2] and metrics["epochs_run"] == 3 and not metrics["stopped_by_budget"]
+
 
 def test_an_existing_run_is_refused_unless_overwritten_and_only_a_run_is(tmp_path):
     family = FAMILIES["memory"]

@@ -34,6 +34,8 @@ def _max_seconds_callback(seconds: float, spent: float = 0.0):
         checkpoint reflects everything trained.
         """
 
+        stopped_at = None
+
         def on_train_begin(self, logs=None):
             self.start = time.monotonic() - spent
             self.stopped_at = None
@@ -199,7 +201,7 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
     else:  # a pipeline of unknown length (none of the families' today): Keras makes an iterator an epoch
         passes = None
     began = time.monotonic()
-    if start < t.epochs:
+    if start < t.epochs and not (t.max_seconds and spent >= t.max_seconds):  # a finished run resumes to its report
         model.fit(train_ds, validation_data=splits.validation, epochs=t.epochs, initial_epoch=start,
                   steps_per_epoch=passes, callbacks=callbacks, verbose=verbose,
                   shuffle=False)  # the family's tf.data pipeline shuffles
