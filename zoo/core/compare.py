@@ -159,8 +159,7 @@ def draw(path: Path, recipe_name: str, family: Family, rows: list[dict], lines: 
         ax.set_xticks(range(len(names)), names)
     fig.suptitle(f"zoo compare {recipe_name}", fontsize=10)
     fig.tight_layout()
-    with runs.atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    runs.save_figure(fig, path, dpi=110)
 
 
 def compare(recipe: Recipe, family: Family, families: Mapping[str, Family], cells: Sequence[str],

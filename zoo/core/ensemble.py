@@ -15,12 +15,10 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-import keras
-
 from zoo.core import runs
 from zoo.core.errors import ZooError
 from zoo.core.family import Family
-from zoo.core.load import load_run
+from zoo.core.load import keras_model, load_run
 
 
 def default_dir(recipe_name: str) -> Path:
@@ -73,7 +71,7 @@ def _write(out: Path, family: Family, recipe, model, splits, meta, provenance: d
     runs.write_json(out / "ensemble.json", provenance)
     with runs.atomic_path(out / runs.MODEL) as tmp:
         model.save(tmp)
-    model = keras.saving.load_model(out / runs.MODEL, safe_mode=True, custom_objects=family.custom_objects())
+    model = keras_model(out / runs.MODEL, family.custom_objects())
     model.compile(**family.compile_args(recipe))
     metrics = family.final_metrics(model, splits, out, recipe)
     metrics.update(params=int(model.count_params()), recipe=recipe.name, members=len(provenance["members"]))

@@ -105,6 +105,5 @@ def draw(path: Path, taps, gate_input: GateInput, title: str) -> None:
     # Fixed margins: tight_layout would render the whole figure once more just to measure it.
     fig.subplots_adjust(left=0.07, right=0.95, top=1 - (0.95 if gate_input.track else 0.65) / height,
                         bottom=(1.0 if gate_input.axis == "word" else 0.55) / height, hspace=0.45)
-    with runs.atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=90)
+    runs.save_figure(fig, path, dpi=90, format=None)
 

@@ -138,5 +138,4 @@ def draw(path: Path, curves: Sequence[dict]) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    with runs.atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format="png")
+    runs.save_figure(fig, path, dpi=120)

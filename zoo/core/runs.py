@@ -75,10 +75,10 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def save_figure(fig, path: Path, dpi: int = 100) -> None:
-    """Saves a Matplotlib figure as PNG atomically."""
+def save_figure(fig, path: Path, dpi: int = 100, format: str | None = "png") -> None:
+    """Saves a Matplotlib figure atomically, as PNG (or, with `format=None`, as `path`'s suffix says)."""
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png")
+        fig.savefig(tmp, dpi=dpi, format=format)
 
 
 def write_json(path: Path, obj) -> None:

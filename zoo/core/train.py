@@ -23,6 +23,7 @@ from zoo.core import checkpoints, runs
 from zoo.core.distill import load_teachers, with_teachers
 from zoo.core.errors import ZooError
 from zoo.core.family import Family
+from zoo.core.load import keras_model
 from zoo.core.recipe import Recipe, check_choices
 
 
@@ -209,7 +210,7 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
     plot_history(run_dir)
 
     # Report on the kept checkpoint (`train.keep`): by default the best, not the last epoch.
-    kept = keras.saving.load_model(run_dir / runs.MODEL, safe_mode=True, custom_objects=family.custom_objects())
+    kept = keras_model(run_dir / runs.MODEL, family.custom_objects())
     metrics = family.final_metrics(kept, splits, run_dir, recipe)
     metrics.update(train_seconds=round(seconds, 1), epochs_run=len(history.rows),
                    stopped_by_budget=bool(budget and budget.stopped_at),

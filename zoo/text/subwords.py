@@ -26,7 +26,7 @@ from __future__ import annotations
 import collections
 from pathlib import Path
 
-from zoo.text.words import BOS, EOS, PAD, SPECIALS, UNK, WordVocabulary, tokenize
+from zoo.text.words import BOS, EOS, PAD, SPECIALS, UNK, WordVocabulary, framed, tokenize
 
 JOINER = "##"
 KIND = "subwords"
@@ -69,11 +69,8 @@ class SubwordVocabulary(WordVocabulary):
         pieces = self._pieces().tokenize(words).to_list() if words else []
         out, at = [], 0
         for row in rows:
-            ids = [BOS] + [int(i) for word in pieces[at:at + len(row)] for i in word] + [EOS]
+            out.append(framed([int(i) for word in pieces[at:at + len(row)] for i in word], max_length))
             at += len(row)
-            if max_length is not None and len(ids) > max_length:
-                ids = ids[:max_length - 1] + [EOS]
-            out.append(ids)
         return out
 
     def decode(self, ids) -> str:

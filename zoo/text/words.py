@@ -43,6 +43,14 @@ def tokenize(texts) -> list[list[str]]:
     return [[t.decode("utf-8") for t in row] for row in tokens.to_list()]
 
 
+def framed(ids: list[int], max_length: int | None = None) -> list[int]:
+    """`<bos>` ids `<eos>`, cut to `max_length` (keeping the `<eos>`)."""
+    ids = [BOS] + list(ids) + [EOS]
+    if max_length is not None and len(ids) > max_length:
+        ids = ids[:max_length - 1] + [EOS]
+    return ids
+
+
 class WordVocabulary:
     """Ids for words: 0 `<pad>`, 1 `<bos>`, 2 `<eos>`, 3 `<unk>`, then the words.
 
@@ -75,13 +83,8 @@ class WordVocabulary:
 
     def encode_many(self, captions, max_length: int | None = None) -> list[list[int]]:
         """`encode` of many captions, tokenized in one call."""
-        out = []
-        for tokens in tokenize(captions) if len(captions) else []:
-            ids = [BOS] + [self.index.get(t, UNK) for t in tokens] + [EOS]
-            if max_length is not None and len(ids) > max_length:
-                ids = ids[:max_length - 1] + [EOS]
-            out.append(ids)
-        return out
+        rows = tokenize(captions) if len(captions) else []
+        return [framed([self.index.get(t, UNK) for t in tokens], max_length) for tokens in rows]
 
     def decode(self, ids) -> str:
         """Text of ids up to the first `<eos>`, without specials; punctuation attached to the word before it."""

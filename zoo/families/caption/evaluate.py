@@ -71,8 +71,7 @@ def draw_grid(path: Path, clips: ClipSet, generated: list, count: int = 12) -> N
         axes[row, 0].set_title(f"model: {generated[row]}\ntrue: {clips.captions[row][0]}", loc="left",
                                fontsize=8)
     fig.tight_layout()
-    with runs.atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=70, format="png")
+    runs.save_figure(fig, path, dpi=70)
 
 
 def cider_callback(clips: ClipSet, vocab: WordVocabulary, meta: dict):

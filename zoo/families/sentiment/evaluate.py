@@ -35,8 +35,7 @@ def score(model, x: np.ndarray, y: np.ndarray, labels: list[str], figure: Path |
         ax.set_xlabel("predicted")
         ax.set_ylabel("true")
         fig.tight_layout()
-        with runs.atomic_path(figure) as tmp:
-            fig.savefig(tmp, dpi=100, format="png")
+        runs.save_figure(fig, figure)
     return {"texts": int(len(y)), "accuracy": round(float(np.mean(predicted == y)), 4),
             "confusion": confusion.tolist(), "labels": labels}
 
