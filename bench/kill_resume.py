@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import json
 import random
 import shutil
@@ -34,18 +33,8 @@ import numpy as np
 
 from zoo.core.errors import ZooError, one_line_errors
 from zoo.core.load import load_run
+from zoo.core.recipe import overrides_between
 from zoo.families.registry import FAMILIES, registry
-
-
-def overrides_of(recipe, base) -> list[str]:
-    """`--set` strings that turn `base` into `recipe` (the sections' differing fields)."""
-    out = []
-    for section in ("model", "data", "train"):
-        ours, theirs = getattr(recipe, section), getattr(base, section)
-        for field in dataclasses.fields(ours):
-            if getattr(ours, field.name) != getattr(theirs, field.name):
-                out.append(f"{section}.{field.name}={getattr(ours, field.name)!r}")
-    return out
 
 
 def zoo_command(*args) -> list[str]:
@@ -113,7 +102,7 @@ def main(argv=None) -> None:
         raise ZooError(f"{args.out}: exists; give a new --out")
     tiny = family.tiny(base)
     spec = family.sample_data(args.out / "data", tiny)
-    sets = overrides_of(tiny, base) + [f"train.epochs={args.epochs}", "train.deterministic=True",
+    sets = overrides_between(tiny, base) + [f"train.epochs={args.epochs}", "train.deterministic=True",
                                        "train.max_seconds=0.0", "train.schedule='cosine'"]
     train_args = ["train", args.recipe, "--data", spec, "--data-root", args.out / "data_root",
                   *[a for s in sets for a in ("--set", s)]]

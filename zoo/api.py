@@ -76,15 +76,15 @@ def load_for_text(path, verb: str):
 
 
 def train(recipe: Recipe, run_dir: Path | None = None, data_root: Path = Path("data"), resume: bool = False,
-          verbose="auto", overwrite: bool = False) -> tuple[dict, Path]:
+          verbose="auto", overwrite: bool = False, strategy: str = "one") -> tuple[dict, Path]:
     """Trains a resolved recipe (see `resolve`); returns (metrics, run directory).
 
     With `resume`, continues `run_dir` from its last checkpoint with the recipe saved there; with
-    `overwrite`, replaces an existing run directory.
+    `overwrite`, replaces an existing run directory. `strategy`: see `zoo.core.distributed`.
     """
     run_dir = Path(run_dir or runs.default_dir(recipe.name))
     metrics = core_train.train(recipe, get(recipe.family), run_dir, data_root=Path(data_root), resume=resume,
-                               verbose=verbose, overwrite=overwrite)
+                               verbose=verbose, overwrite=overwrite, strategy=strategy)
     return metrics, run_dir
 
 

@@ -20,6 +20,7 @@ import click
 from zoo.core import logs
 from zoo.core.errors import ZooError, one_line_errors
 from zoo.core.family import QUANTIZE_MODES
+from zoo.core.recipe import STRATEGIES
 from zoo.families.kws.listen import DetectorSettings
 from zoo.families.registry import FAMILIES, registry, resolve
 
@@ -101,14 +102,21 @@ def list_cmd():
 @click.option("--overwrite", is_flag=True, help="Replace an existing run directory (once the data has loaded).")
 @click.option("--data-root", type=click.Path(path_type=Path), default=Path("data"), show_default=True,
               help="Where data sets are downloaded, synthesized and cached.")
+@click.option("--strategy", type=click.Choice(STRATEGIES), default="one", show_default=True,
+              help="tf.distribute strategy: one device, mirrored over local GPUs, or multiworker over the "
+                   "cluster in TF_CONFIG (every worker runs the same command; only the chief writes). "
+                   "auto picks by TF_CONFIG and the GPUs present.")
 @one_line_errors
-def train(recipe, data, out, overrides, resume, overwrite, data_root):
+def train(recipe, data, out, overrides, resume, overwrite, data_root, strategy):
     """Train RECIPE into a self-contained run directory."""
     if resume and (overrides or data or overwrite):
         raise ZooError("--resume continues the saved recipe; it takes no --set, --data or --overwrite")
     resolved = resolve(recipe, data, overrides)
     metrics, run_dir = api().train(resolved, out, data_root=data_root, resume=resume, overwrite=overwrite,
-                                   verbose="auto" if sys.stdout.isatty() else 2)
+                                   verbose="auto" if sys.stdout.isatty() else 2, strategy=strategy)
+    if "worker_trained_seconds" in metrics:  # a worker other than the chief: it wrote nothing
+        click.echo(json.dumps(metrics, indent=2))
+        return
     _print_run(metrics, run_dir)
 
 

@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import zipfile
@@ -51,6 +52,14 @@ def state_variables(model) -> list:
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     return list(model.variables) + list(model.optimizer.variables)
+
+
+def state_digest(model) -> str:
+    """sha256 of every model and optimizer variable's bytes, in order: equal digests, equal training states."""
+    digest = hashlib.sha256()
+    for variable in state_variables(model):
+        digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
+    return digest.hexdigest()
 
 
 def save_state(model, path: Path) -> None:

@@ -21,6 +21,9 @@ from pathlib import Path
 
 from zoo.core.errors import ZooError
 
+# Where a recipe trains, not what it trains: `zoo train --strategy` (see zoo.core.distributed).
+STRATEGIES = ("auto", "one", "mirrored", "multiworker")
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -275,3 +278,20 @@ def with_data_source(recipe: Recipe, spec: str | None, sources, task: str) -> Re
         raise ZooError(f"--data {spec!r}: unknown kind {kind!r} for {task}; known: {', '.join(sources)}")
     return dataclasses.replace(recipe, data=dataclasses.replace(recipe.data, source=kind, path=path))
 
+
+def overrides_between(recipe: Recipe, base: Recipe) -> list[str]:
+    """`--set` strings that turn `base` into `recipe` (their sections' differing fields), e.g. to run a
+    changed recipe through the command line.
+
+    Example:
+        >>> base = Recipe("r", "f", "", model=TrainConfig(), data=TrainConfig())
+        >>> overrides_between(dataclasses.replace(base, train=TrainConfig(epochs=3)), base)
+        ['train.epochs=3']
+    """
+    out = []
+    for section in ("model", "data", "train"):
+        ours, theirs = getattr(recipe, section), getattr(base, section)
+        for item in dataclasses.fields(ours):
+            if getattr(ours, item.name) != getattr(theirs, item.name):
+                out.append(f"{section}.{item.name}={getattr(ours, item.name)!r}")
+    return out

@@ -11,7 +11,9 @@ knows which one.
 from __future__ import annotations
 
 import math
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import keras
 import tensorflow as tf
 from matplotlib.figure import Figure
 
-from zoo.core import checkpoints, runs
+from zoo.core import checkpoints, distributed, runs
 from zoo.core.distill import load_teachers, with_teachers
 from zoo.core.errors import ZooError
 from zoo.core.family import Family
@@ -27,7 +29,7 @@ from zoo.core.load import keras_model
 from zoo.core.recipe import Recipe, check_choices
 
 
-def _max_seconds_callback(seconds: float, spent: float = 0.0):
+def _max_seconds_callback(seconds: float, spent: float = 0.0, clock=time.monotonic):
     class MaxSeconds(keras.callbacks.Callback):
         """Stops training once `seconds` of wall-clock time have passed (`spent` of them before a resume).
 
@@ -38,31 +40,32 @@ def _max_seconds_callback(seconds: float, spent: float = 0.0):
         stopped_at = None
 
         def on_train_begin(self, logs=None):
-            self.start = time.monotonic() - spent
+            self.start = clock() - spent
             self.stopped_at = None
 
         def on_train_batch_end(self, batch, logs=None):
-            if time.monotonic() - self.start >= seconds:
+            if clock() - self.start >= seconds:
                 self.model.stop_training = True
-                self.stopped_at = time.monotonic() - self.start
+                self.stopped_at = clock() - self.start
 
     return MaxSeconds()
 
 
-def _clock_callbacks(t, spent: float = 0.0):
+def _clock_callbacks(t, spent: float = 0.0, clock=time.monotonic):
     """Records `seconds` (wall clock since training began, `spent` of it before a resume) in every epoch's
-    logs, and with `schedule="time_cosine"` sets the learning rate by the fraction of `max_seconds` spent."""
+    logs, and with `schedule="time_cosine"` sets the learning rate by the fraction of `max_seconds` spent.
+    `clock` is `time.monotonic`, or on several workers the clock they share."""
     class Clock(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
-            self.start = time.monotonic() - spent
+            self.start = clock() - spent
 
         def on_train_batch_begin(self, batch, logs=None):
             if t.schedule == "time_cosine":
-                self.model.optimizer.learning_rate = time_cosine(t, time.monotonic() - self.start)
+                self.model.optimizer.learning_rate = time_cosine(t, clock() - self.start)
 
         def on_epoch_end(self, epoch, logs=None):
             if logs is not None:
-                logs["seconds"] = round(time.monotonic() - self.start, 1)
+                logs["seconds"] = round(clock() - self.start, 1)
 
     return Clock()
 
@@ -122,7 +125,7 @@ def plot_history(run_dir: Path) -> None:
 
 
 def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path("data"), resume: bool = False,
-          verbose: int | str = "auto", overwrite: bool = False) -> dict:
+          verbose: int | str = "auto", overwrite: bool = False, strategy: str = "one") -> dict:
     """Trains `recipe` into `run_dir` and returns the metrics of its kept checkpoint (`train.keep`).
 
     Args:
@@ -133,12 +136,28 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
         resume: continue from `run_dir/checkpoints` with the saved recipe.
         overwrite: replace an existing run directory (removed only once the data and model are ready).
         verbose: Keras progress-bar mode.
+        strategy: `one`, `mirrored`, `multiworker` or `auto` (see `zoo.core.distributed`). A worker that is
+            not the chief trains in a scratch folder it removes, and returns only what it trained.
     """
-    run_dir = Path(run_dir)
+    placement = distributed.place(strategy)  # first: the multi-worker strategy must precede other TF ops
+    if placement.chief:
+        return _train(recipe, family, Path(run_dir), Path(data_root), resume, verbose, overwrite, placement)
+    scratch = Path(tempfile.mkdtemp(prefix="zoo-worker-"))
+    try:  # the chief restores a resumed run and sends it to the others
+        return _train(recipe, family, scratch / "run", Path(data_root), False, verbose, False, placement,
+                      resuming=resume)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path, resume: bool, verbose, overwrite: bool,
+           placement: distributed.Placement, resuming: bool = False) -> dict:
     check_choices(recipe)
     recipe_json = runs.prepare(run_dir, recipe.to_dict(), resume, overwrite)
+    if placement.custom_loop:
+        recipe_json = distributed.share_json(placement, recipe_json)  # every worker trains the chief's recipe
     recipe = family.recipe_from_dict(recipe_json)
-    if resume:
+    if resume or resuming:
         check_choices(recipe)  # the saved recipe, which the user may have edited
     t = recipe.train
     keras.utils.set_random_seed(t.seed)
@@ -146,20 +165,27 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
         tf.config.experimental.enable_op_determinism()
 
     # Data and model come from the family; a data set that fails to load leaves no run behind.
-    splits = family.datasets(recipe, Path(data_root))
+    splits = family.datasets(recipe, data_root)
     teachers = load_teachers(recipe, family, splits.meta)  # train.teachers: the targets mix in their answers
-    model = family.build(recipe, splits.meta)  # a recipe that cannot be built leaves no run behind either
+    with placement.strategy.scope():  # the model's variables are the strategy's (mirrored on every replica)
+        model = family.build(recipe, splits.meta)  # a recipe that cannot be built leaves no run behind either
+    if placement.strategy.num_replicas_in_sync > 1:  # batch statistics over the global batch, as on one device
+        distributed.synchronize_batch_statistics(model)
     if not resume:
         runs.create(run_dir, recipe_json, overwrite)
     family.save_meta(run_dir, splits.meta)
     runs.write_json(run_dir / "data.json", splits.info)
     steps = t.steps_per_epoch or max(1, math.floor(splits.train_size / t.batch_size))
-    model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=_schedule(recipe, steps),
-                                         weight_decay=t.weight_decay,
-                                         global_clipnorm=t.clipnorm or None,
-                                         use_ema=t.ema > 0, ema_momentum=t.ema or 0.99),
-        **family.compile_args(recipe))
+    train_ds = with_teachers(splits.train, teachers, t.teacher_weight)
+    with placement.strategy.scope():
+        model.compile(
+            optimizer=keras.optimizers.AdamW(learning_rate=_schedule(recipe, steps),
+                                             weight_decay=t.weight_decay,
+                                             global_clipnorm=t.clipnorm or None,
+                                             use_ema=t.ema > 0, ema_momentum=t.ema or 0.99),
+            **family.compile_args(recipe))
+        if placement.custom_loop:  # model.fit would build these on its first batch
+            _build_training_state(model, train_ds)
 
     # A resumed run continues from its newest whole checkpoint (weights, optimizer and dropout seed state),
     # and sees the data in the order an uninterrupted run would have (the pipeline is fast-forwarded).
@@ -171,13 +197,18 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
             print(f"warning: {note}", file=sys.stderr)
     history = checkpoints.History(run_dir / runs.HISTORY, start)
     best = runs.best_value(history.rows, family.monitor, family.monitor_mode)
-
-    # Callbacks: the family's, history, kept model, checkpoint (each written whole), TensorBoard, time budget.
     # The clock and the budget go on from the seconds the restored epochs took.
     spent = float(history.rows[-1].get("seconds") or 0) if history.rows else 0.0
-    budget = _max_seconds_callback(t.max_seconds, spent) if t.max_seconds else None
+    if placement.custom_loop and (resume or resuming):
+        start, spent = distributed.broadcast_from_chief(placement, checkpoints.state_variables(model),
+                                                        [start, spent])
+        start = int(start)
+
+    # Callbacks: the family's, history, kept model, checkpoint (each written whole), TensorBoard, time budget.
+    clock = distributed.SharedClock() if placement.custom_loop else time.monotonic
+    budget = _max_seconds_callback(t.max_seconds, spent, clock) if t.max_seconds else None
     callbacks = [
-        _clock_callbacks(t, spent),  # first, so the epoch's `seconds` reaches the CSV log
+        _clock_callbacks(t, spent, clock),  # first, so the epoch's `seconds` reaches the CSV log
         # With weight averaging, every later callback sees the averaged weights at the epoch's end.
         *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if t.ema else []),
         *family.callbacks(recipe, splits),  # before the checkpoint, which may monitor what they log
@@ -192,21 +223,32 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
                                                        patience=t.patience))
     if budget:
         callbacks.append(budget)
-    train_ds = with_teachers(splits.train, teachers, t.teacher_weight)
     # One iterator for the whole fit, so epoch k reads the pipeline's k-th pass (each pass reshuffled and
     # augmented anew). A resumed run first draws, and drops, the batches of the epochs it has done: the
     # pipeline's shuffles and random augmentations then continue as in an uninterrupted run.
     passes = t.steps_per_epoch or int(train_ds.cardinality())  # batches an epoch
     if passes > 0:
         train_ds = train_ds.repeat().skip(start * passes)
+    elif placement.custom_loop:
+        raise ZooError("--strategy multiworker needs a training pipeline of known length")
     else:  # a pipeline of unknown length (none of the families' today): Keras makes an iterator an epoch
         passes = None
     began = time.monotonic()
     if start < t.epochs and not (t.max_seconds and spent >= t.max_seconds):  # a finished run resumes to its report
-        model.fit(train_ds, validation_data=splits.validation, epochs=t.epochs, initial_epoch=start,
-                  steps_per_epoch=passes, callbacks=callbacks, verbose=verbose,
-                  shuffle=False)  # the family's tf.data pipeline shuffles
+        if placement.custom_loop:
+            distributed.fit(model, placement, train_ds, splits.validation, epochs=t.epochs, initial_epoch=start,
+                            steps_per_epoch=passes, callbacks=callbacks, verbose=verbose, clock=clock)
+        else:
+            model.fit(train_ds, validation_data=splits.validation, epochs=t.epochs, initial_epoch=start,
+                      steps_per_epoch=passes, callbacks=callbacks, verbose=verbose,
+                      shuffle=False)  # the family's tf.data pipeline shuffles
     seconds = time.monotonic() - began
+    trained = {}
+    if placement.custom_loop:  # the workers' final states are identical: each prints this digest of its own
+        trained = dict(final_state_sha256=checkpoints.state_digest(model))
+    if not placement.chief:
+        return dict(worker_trained_seconds=round(seconds, 1), epochs_run=len(history.rows), recipe=recipe.name,
+                    workers=placement.workers, **trained)
     plot_history(run_dir)
 
     # Report on the kept checkpoint (`train.keep`): by default the best, not the last epoch.
@@ -216,5 +258,23 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
                    stopped_by_budget=bool(budget and budget.stopped_at),
                    params=int(kept.count_params()),
                    recipe=recipe.name)
+    if placement.name != "one":
+        metrics.update(strategy=placement.name, workers=placement.workers, **trained)
     runs.write_json(run_dir / runs.METRICS, metrics)
     return metrics
+
+
+def _build_training_state(model, dataset: tf.data.Dataset) -> None:
+    """Creates the optimizer's, loss trackers' and metrics' variables, outside the replicas, as `model.fit`
+    does before its first step; on a batch of zeros shaped like the dataset's, so no iterator is drawn (which
+    would move the shuffle on); the metrics are then reset."""
+    def zeros(spec):
+        return tf.zeros([1 if d is None else d for d in spec.shape], spec.dtype)
+
+    batch = tf.nest.map_structure(zeros, dataset.element_spec)
+    x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(batch)
+    predicted = model(x, training=False)
+    model.compute_loss(x, y, predicted, sample_weight, training=False)
+    model.compute_metrics(x, y, predicted, sample_weight)
+    model.reset_metrics()
+    model.optimizer.build(model.trainable_variables)

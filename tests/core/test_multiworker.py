@@ -1,0 +1,94 @@
+"""Two real `zoo train --strategy multiworker` processes on 127.0.0.1 (TF_CONFIG), as users launch them.
+
+They train a tiny keyword recipe (BatchNormalization included), end with identical state, and only worker 0
+writes the run directory; a resumed run (the chief restores, the other worker is sent the state) ends where the
+uninterrupted one did.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from zoo.core.recipe import apply_overrides, overrides_between
+from zoo.families.registry import FAMILIES, registry
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def _zoo() -> list[str]:
+    command = Path(sys.executable).with_name("zoo")
+    return [str(command)] if command.exists() else [sys.executable, "-m", "zoo.cli"]
+
+
+def _cluster(args: list[str], scratch: list[Path]) -> list[subprocess.CompletedProcess]:
+    """Runs `zoo train ARGS --strategy multiworker` as worker 0 and worker 1 at once; worker i's temporary
+    files go to scratch[i]."""
+    addresses = [f"127.0.0.1:{port}" for port in _free_ports(2)]
+    procs = []
+    for index in range(2):
+        scratch[index].mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ, TMPDIR=str(scratch[index]), TF_CONFIG=json.dumps(
+            {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}))
+        procs.append(subprocess.Popen(_zoo() + ["train", *args, "--strategy", "multiworker"], env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    try:
+        outputs = [p.communicate(timeout=300) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    return [subprocess.CompletedProcess(p.args, p.returncode, out, err) for p, (out, err) in zip(procs, outputs)]
+
+
+def _report(proc) -> dict:
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = "\n" + proc.stdout  # progress lines (the chief's), then the JSON report
+    return json.loads(text[text.index("\n{") + 1:text.rindex("}") + 1])
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("multiworker")
+    family = FAMILIES["kws"]
+    base = next(r for r in registry() if r.name == "kws_ugru_s_fsdd")
+    recipe = apply_overrides(family.tiny(base), ["train.epochs=3", "train.batch_size=8", "train.deterministic=True",
+                                                 "train.schedule='cosine'"])
+    data = family.sample_data(folder / "data", recipe)
+    return folder, ["kws_ugru_s_fsdd", "--data", data, "--data-root", str(folder / "root"),
+                    *[f"--set={s}" for s in overrides_between(recipe, base)]]
+
+
+def test_two_workers_end_identical_and_only_the_chief_writes(tiny):
+    folder, args = tiny
+    run, other = folder / "run", folder / "worker1-out"
+    scratch = [folder / "tmp0", folder / "tmp1"]
+    chief, worker = _cluster([*args, "--out", str(run)], scratch)
+    # Worker 1 is given another --out: it must not be written, nor anything left in its temporary folder.
+    chief_report, worker_report = _report(chief), _report(worker)
+    assert chief_report["workers"] == worker_report["workers"] == 2 and chief_report["strategy"] == "multiworker"
+    assert chief_report["final_state_sha256"] == worker_report["final_state_sha256"]
+    assert worker_report["epochs_run"] == 3 and "run directory" not in worker.stdout
+    assert (run / "model.keras").is_file() and (run / "metrics.json").is_file()
+    assert len((run / "history.csv").read_text().splitlines()) == 4  # header and each epoch once
+    assert not other.exists() and not any(scratch[1].iterdir())
+    digest = chief_report["final_state_sha256"]
+
+    # Killed after epoch 3's history row and model, before its checkpoint: both resume from epoch 2.
+    (run / "checkpoints" / "epoch-0003.npz").unlink()
+    resumed = _cluster(["kws_ugru_s_fsdd", "--resume", "--out", str(run)], scratch)
+    assert [_report(p)["final_state_sha256"] for p in resumed] == [digest, digest]
+    assert len((run / "history.csv").read_text().splitlines()) == 4
