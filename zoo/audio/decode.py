@@ -201,17 +201,25 @@ def load_clips(paths, sample_rate: int, length: int, desc: str = "decoding"):
     Returns:
         (clips, kept_indices, bad) where `bad` lists "path: cause" lines.
     """
-    from tqdm.auto import tqdm
-
-    clips, kept, bad = [], [], []
-    for i, path in enumerate(tqdm(paths, desc=desc, unit="clip", leave=False)):
-        try:
-            clips.append(to_int16(fit_length(read_wav(path, sample_rate), length)))
-            kept.append(i)
-        except ZooError as e:
-            bad.append(str(e))
+    kept, bad = [], []
+    clips = list(iter_clips(paths, sample_rate, length, kept, bad, desc))
     out = np.stack(clips) if clips else np.zeros((0, length), np.int16)
     return out, np.asarray(kept, np.int64), bad
+
+
+def iter_clips(paths, sample_rate: int, length: int, kept: list, bad: list, desc: str = "decoding"):
+    """Yields each readable wav of `paths` as int16 [length], one at a time (for data sets larger than
+    memory); appends its position to `kept`, and "path: cause" for each bad file to `bad`."""
+    from tqdm.auto import tqdm
+
+    for i, path in enumerate(tqdm(paths, desc=desc, unit="clip", leave=False)):
+        try:
+            clip = to_int16(fit_length(read_wav(path, sample_rate), length))
+        except ZooError as e:
+            bad.append(str(e))
+            continue
+        kept.append(i)
+        yield clip
 
 
 def cache_key(*parts) -> str:

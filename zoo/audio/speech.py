@@ -21,6 +21,7 @@ import numpy as np
 
 from zoo.audio import decode as audio_io
 from zoo.audio.augment import simulate_channel, synthetic_noise_bank
+from zoo.audio.clipstore import DiskClips, write_clips
 from zoo.audio.tts import SAMPLE_RATE, Synthesizer
 from zoo.core import runs
 from zoo.core.download import fetch_tar
@@ -43,7 +44,7 @@ SPEECH_COMMANDS_V2 = {
 class AudioSet:
     """Decoded clips of one data set, all `sample_rate` Hz and equal length."""
 
-    audio: np.ndarray      # int16 [N, samples]
+    audio: np.ndarray      # int16 [N, samples], or for a set larger than memory a `DiskClips` view
     labels: np.ndarray     # str [N]: the source's own label names
     splits: np.ndarray     # str [N]: train | validation | test
     speakers: np.ndarray   # str [N]
@@ -168,28 +169,40 @@ def _noise_bank(noise_files, sample_rate: int, length: int, seed: int) -> np.nda
     return np.stack(rows).astype(np.float32)
 
 
-def load_recordings(kind: str, root: Path, sample_rate: int, length: int, cache_dir: Path) -> AudioSet:
+def load_recordings(kind: str, root: Path, sample_rate: int, length: int, cache_dir: Path,
+                    in_memory_mb: float = float("inf")) -> AudioSet:
     """Decodes a recorded data set once, then reuses a cache under `cache_dir`.
 
     Everything cached depends only on the files, the rate and the length (the cache key): a
     set without noise files gets the synthetic noise bank of seed 0, whatever seed trains on it,
     so a cache filled by one training gives every other the same noise.
+
+    A set whose clips would take more than `in_memory_mb` is decoded a clip at a time into a file of
+    clips (`{kind}-{key}.clips.i16`) and its `audio` is a `DiskClips` view of it, read a batch at a time.
     """
     listers = {"speech_commands": list_speech_commands, "fsdd": list_fsdd, "folder": list_folder}
     rows, noise_files = listers[kind](root)
     # "noise seed 0": caches written before the noise bank's seed was fixed are not reused
     key = audio_io.cache_key(kind, [(str(r[0]), r[0].stat().st_mtime_ns) for r in rows],
                              sample_rate, length, "noise seed 0")
-    cache = cache_dir / f"{kind}-{key}.npz"
-    if cache.is_file():
+    on_disk = len(rows) * length * 2 > in_memory_mb * 2**20
+    cache = cache_dir / f"{kind}-{key}{'.index' if on_disk else ''}.npz"
+    clips_file = cache_dir / f"{kind}-{key}.clips.i16"
+    if cache.is_file() and (not on_disk or clips_file.is_file()):
         with np.load(cache, allow_pickle=False) as z:
-            return AudioSet(z["audio"], z["labels"], z["splits"], z["speakers"], z["noise"],
-                            list(z["skipped"]))
-    clips, kept, bad = audio_io.load_clips([r[0] for r in rows], sample_rate, length,
-                                           desc=f"decoding {kind}")
+            audio = DiskClips(clips_file, length) if on_disk else z["audio"]
+            return AudioSet(audio, z["labels"], z["splits"], z["speakers"], z["noise"], list(z["skipped"]))
+    kept, bad = [], []
+    clips = audio_io.iter_clips([r[0] for r in rows], sample_rate, length, kept, bad, desc=f"decoding {kind}")
+    if on_disk:
+        write_clips(clips_file, clips, length)
+        audio = DiskClips(clips_file, length)
+    else:
+        audio = list(clips)
+        audio = np.stack(audio) if audio else np.zeros((0, length), np.int16)
     kept_rows = [rows[i] for i in kept]
     result = AudioSet(
-        audio=clips,
+        audio=audio,
         labels=np.array([r[1] for r in kept_rows], dtype=str),
         splits=np.array([r[2] for r in kept_rows], dtype=str),
         speakers=np.array([r[3] for r in kept_rows], dtype=str),
@@ -205,7 +218,8 @@ def _save_npz(path: Path, s: AudioSet) -> None:
     by side) each write their own temporary file (`runs.atomic_path`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with runs.atomic_path(path) as tmp:
-        np.savez(tmp, audio=s.audio, labels=s.labels, splits=s.splits, speakers=s.speakers,
+        audio = {} if isinstance(s.audio, DiskClips) else {"audio": s.audio}  # on disk: its own file
+        np.savez(tmp, **audio, labels=s.labels, splits=s.splits, speakers=s.speakers,
                  noise=s.noise, skipped=np.array(s.skipped, dtype=str))
 
 

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from zoo.audio import speech
 from zoo.audio.augment import batch_augmenter
+from zoo.audio.clipstore import DiskClips
 from zoo.audio.speech import SILENCE, UNKNOWN
 from zoo.core.errors import ZooError
 from zoo.core.family import Splits
@@ -42,7 +43,22 @@ def load_audio(recipe: Recipe, data_root: Path) -> speech.AudioSet:
         root = speech.download_speech_commands(data_root / "speech_commands_v0.02")
     else:
         raise ZooError(f"--data {d.source}: give the folder, e.g. --data {d.source}:PATH")
-    return speech.load_recordings(d.source, root, d.sample_rate, length, cache)
+    return speech.load_recordings(d.source, root, d.sample_rate, length, cache, in_memory_mb=d.in_memory_mb)
+
+
+def _rows(audio, index):
+    """The clips at `index` (a mask or positions): read from an array, or a view of clips on disk."""
+    return audio.subset(index) if isinstance(audio, DiskClips) else audio[index]
+
+
+def _join(parts):
+    """Clips one after another: an array, or a view of clips on disk with in-memory clips after them."""
+    if isinstance(parts[0], DiskClips):
+        joined = parts[0]
+        for part in parts[1:]:
+            joined = joined.join(part)
+        return joined
+    return np.concatenate(parts)
 
 
 def assign(aset: speech.AudioSet, labels: list[str], split: str | None, recipe: Recipe,
@@ -58,13 +74,13 @@ def assign(aset: speech.AudioSet, labels: list[str], split: str | None, recipe: 
     rng = np.random.default_rng([seed, zlib.crc32((split or "all").encode())])
     mask = np.ones(len(aset.labels), bool) if split is None else aset.splits == split
     known = mask & np.isin(aset.labels, [w for w in labels if w not in (SILENCE, UNKNOWN)])
-    x, y = [aset.audio[known]], [np.array([index[w] for w in aset.labels[known]], np.int64)]
+    x, y = [_rows(aset.audio, known)], [np.array([index[w] for w in aset.labels[known]], np.int64)]
     n_known = int(known.sum())
     if UNKNOWN in index:
         other = np.flatnonzero(mask & ~known)
         keep = min(len(other), int(round(n_known * d.unknown_percent / 100)))
         pick = np.sort(rng.choice(other, keep, replace=False)) if keep else other[:0]
-        x.append(aset.audio[pick])
+        x.append(_rows(aset.audio, pick))
         y.append(np.full(len(pick), index[UNKNOWN]))
     if SILENCE in index and make_silence:
         count = int(round(n_known * d.silence_percent / 100))
@@ -76,7 +92,7 @@ def assign(aset: speech.AudioSet, labels: list[str], split: str | None, recipe: 
             if count else np.zeros((0, length), np.float32)
         x.append(np.clip(np.round(sil * 32767), -32768, 32767).astype(np.int16))
         y.append(np.full(count, index[SILENCE]))
-    return np.concatenate(x), np.concatenate(y).astype(np.int64)
+    return _join(x), np.concatenate(y).astype(np.int64)
 
 
 def datasets(recipe: Recipe, data_root: Path) -> Splits:
@@ -106,16 +122,20 @@ def datasets(recipe: Recipe, data_root: Path) -> Splits:
 
     x, y = parts["train"]
     if d.train_on_validation:
-        x, y = np.concatenate([x, parts["validation"][0]]), np.concatenate([y, parts["validation"][1]])
-    train = (tf.data.Dataset.from_tensor_slices((x, y))
-             .shuffle(len(y), seed=t.seed, reshuffle_each_iteration=True)
-             .batch(t.batch_size, drop_remainder=len(y) >= t.batch_size)
-             .map(prepare).map(augment, num_parallel_calls=tf.data.AUTOTUNE)
-             .prefetch(tf.data.AUTOTUNE))
-    validation = tf.data.Dataset.from_tensor_slices(parts["validation"]).batch(256).map(prepare).cache()
+        x, y = _join([x, parts["validation"][0]]), np.concatenate([y, parts["validation"][1]])
+    if isinstance(x, DiskClips):  # larger than memory: batches of the same shuffle, read from disk
+        train = x.batches(y, t.batch_size, shuffle_seed=t.seed, drop_remainder=len(y) >= t.batch_size)
+        validation = parts["validation"][0].batches(parts["validation"][1], 256).map(prepare)
+    else:
+        train = (tf.data.Dataset.from_tensor_slices((x, y))
+                 .shuffle(len(y), seed=t.seed, reshuffle_each_iteration=True)
+                 .batch(t.batch_size, drop_remainder=len(y) >= t.batch_size))
+        validation = tf.data.Dataset.from_tensor_slices(parts["validation"]).batch(256).map(prepare).cache()
+    train = train.map(prepare).map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
     counts = {s: int(len(parts[s][1])) for s in parts}
     info = {"source": d.source, "path": d.path, "clips": counts, "skipped_files": len(aset.skipped),
-            "skipped": aset.skipped[:20], "validation_in_training": d.train_on_validation}
+            "skipped": aset.skipped[:20], "validation_in_training": d.train_on_validation,
+            "streamed_from_disk": isinstance(x, DiskClips)}
     return Splits(train, validation, parts["test"], len(y), labels, info)
 
 

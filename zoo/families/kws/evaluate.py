@@ -25,8 +25,11 @@ def evaluate(predict_logits, x: np.ndarray, y: np.ndarray, labels, out_dir: Path
         labels: class names.
         out_dir: where `confusion_{tag}.png` goes (None: no plot).
     """
-    audio = x.astype(np.float32) / 32768.0 if x.dtype == np.int16 else x
-    logits = np.concatenate([predict_logits(audio[i:i + 256]) for i in range(0, len(audio), 256)])
+    def floats(batch):  # a batch at a time: `x` may be clips on disk (`DiskClips`)
+        batch = np.asarray(batch)
+        return batch.astype(np.float32) / 32768.0 if batch.dtype == np.int16 else batch
+
+    logits = np.concatenate([predict_logits(floats(x[i:i + 256])) for i in range(0, len(x), 256)])
     pred = logits.argmax(-1)
     present = sorted(set(y.tolist()) | set(pred.tolist()))
     report = classification_report(y, pred, labels=present, target_names=[labels[i] for i in present],

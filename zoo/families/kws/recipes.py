@@ -119,6 +119,9 @@ class KWSData:
         train_on_validation: train on the validation clips too, once the settings have been
             chosen on them (needs `train.keep='last'`, so they choose no checkpoint either);
             the validation figures the run reports are then on clips it trained on.
+        in_memory_mb: a recorded data set whose decoded clips would take more than this is decoded
+            into a file under the data root's cache and streamed from disk a batch at a time
+            (0: always); training on it is the same, batch for batch, as in memory.
     """
 
     source: str = "tts"
@@ -143,6 +146,7 @@ class KWSData:
     place_percent: float = 0.0
     partial_percent: float = 0.0
     train_on_validation: bool = False
+    in_memory_mb: float = 2048.0
 
 
 _ACCENTS = ("en", "en-us", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan",
