@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import time
 
 import keras
@@ -190,10 +191,31 @@ def _floats(logs: dict) -> dict:
     return {k: float(v) for k, v in logs.items()}
 
 
+# What a collective step raises when another worker has gone (killed, crashed, unreachable).
+LOST_WORKER = (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.AbortedError,
+               tf.errors.DeadlineExceededError)
+
+
 def fit(model, placement: Placement, train: tf.data.Dataset, validation: tf.data.Dataset | None, *, epochs: int,
         initial_epoch: int, steps_per_epoch: int, callbacks: list, verbose, clock: SharedClock) -> None:
     """`model.fit(train, validation_data=validation, ...)` for the multi-worker strategy (see the module
-    docstring): `train` repeats, and each epoch takes `steps_per_epoch` global batches from it."""
+    docstring): `train` repeats, and each epoch takes `steps_per_epoch` global batches from it.
+
+    A worker that goes away stops the others at their next step with one line (`ZooError`): the run keeps its
+    last whole checkpoint, and every worker started again with `--resume` goes on from it.
+    """
+    try:
+        _fit(model, placement, train, validation, epochs=epochs, initial_epoch=initial_epoch,
+             steps_per_epoch=steps_per_epoch, callbacks=callbacks, verbose=verbose, clock=clock)
+    except LOST_WORKER as e:
+        grpc = re.search(r'grpc_message:"([^"]+)"', str(e.message))
+        cause = grpc.group(1) if grpc else str(e.message).strip().splitlines()[0]
+        raise ZooError(f"--strategy multiworker: lost contact with another worker ({type(e).__name__}: "
+                       f"{cause[:160]}); start every worker again with --resume") from None
+
+
+def _fit(model, placement: Placement, train, validation, *, epochs, initial_epoch, steps_per_epoch, callbacks,
+         verbose, clock) -> None:
     strategy = placement.strategy
     chief_verbose = verbose if placement.chief else 0
     calls = keras.callbacks.CallbackList(callbacks, add_history=False, add_progbar=chief_verbose != 0,
