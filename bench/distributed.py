@@ -20,26 +20,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from zoo.core.distributed import loopback_configs
 from zoo.core.errors import ZooError, one_line_errors
 from zoo.core.runs import read_json
 from zoo.families.registry import FAMILIES, resolve
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def zoo_command(*args) -> list[str]:
@@ -49,12 +39,10 @@ def zoo_command(*args) -> list[str]:
 
 def train_on(workers: int, args: list[str], log: Path) -> tuple[float, list[dict]]:
     """Runs `zoo train ARGS --strategy multiworker` as `workers` local processes: (wall seconds, their reports)."""
-    addresses = [f"127.0.0.1:{port}" for port in free_ports(workers)]
     procs = []
     began = time.monotonic()
-    for index in range(workers):
-        env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": {"worker": addresses},
-                                                     "task": {"type": "worker", "index": index}}))
+    for index, config in enumerate(loopback_configs(workers)):
+        env = dict(os.environ, TF_CONFIG=config)
         with open(log.with_suffix(f".worker{index}.log"), "w") as out:
             procs.append(subprocess.Popen(zoo_command("train", *args, "--strategy", "multiworker"), env=env,
                                           stdout=out, stderr=subprocess.STDOUT, text=True))

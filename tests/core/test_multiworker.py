@@ -9,25 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from zoo.core.distributed import loopback_configs
 from zoo.core.recipe import apply_overrides, overrides_between
 from zoo.families.registry import FAMILIES, registry
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def _zoo() -> list[str]:
@@ -38,12 +28,10 @@ def _zoo() -> list[str]:
 def _cluster(args: list[str], scratch: list[Path]) -> list[subprocess.CompletedProcess]:
     """Runs `zoo train ARGS --strategy multiworker` as worker 0 and worker 1 at once; worker i's temporary
     files go to scratch[i]."""
-    addresses = [f"127.0.0.1:{port}" for port in _free_ports(2)]
     procs = []
-    for index in range(2):
+    for index, config in enumerate(loopback_configs(2)):
         scratch[index].mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, TMPDIR=str(scratch[index]), TF_CONFIG=json.dumps(
-            {"cluster": {"worker": addresses}, "task": {"type": "worker", "index": index}}))
+        env = dict(os.environ, TMPDIR=str(scratch[index]), TF_CONFIG=config)
         procs.append(subprocess.Popen(_zoo() + ["train", *args, "--strategy", "multiworker"], env=env,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     try:

@@ -1,10 +1,11 @@
 """Clips on disk: a data set larger than memory, decoded once into a file and read back a batch at a time.
 
 `write_clips` streams equal-length int16 clips into a raw file (a temporary name, then renamed), holding
-one clip at a time. `DiskClips` is a view of some of its rows, plus optional clips held in memory after
-them (a keyword set's `_silence_` clips, cut from the noise bank): indexing it with an integer, a slice or
-an index array reads just those rows (`os.pread`, no memory map, so a pass over the data leaves the
-process's resident memory where it was); a boolean mask or `subset` gives another view without reading.
+one clip at a time. `DiskClips` is a sequence of such clips made of parts, each read only when indexed:
+rows of a clips file (`FileRows`: `os.pread`, no memory map, so a pass over the data leaves the process's
+resident memory where it was), clips cut from a noise bank on demand (`NoiseCuts`: a keyword set's
+`_silence_` clips, a few numbers each), or a small array. Indexing it with an integer, a slice or
+positions reads just those clips; a boolean mask or `subset` gives another view without reading.
 `batches` makes a tf.data pipeline of it whose shuffles equal an in-memory array's with the same seed.
 
 Example:
@@ -12,7 +13,7 @@ Example:
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "clips.i16"
     >>> write_clips(path, (np.full(4, i, np.int16) for i in range(5)), 4)
     5
-    >>> clips = DiskClips(path, 4)
+    >>> clips = DiskClips.of_file(path, 4)
     >>> clips.shape, clips[[3, 1]][:, 0].tolist()
     ((5, 4), [3, 1])
     >>> both = clips.subset(np.array([True, False, True, False, False])).join(np.zeros((1, 4), np.int16))
@@ -46,39 +47,112 @@ def write_clips(path: Path, clips: Iterable[np.ndarray], length: int) -> int:
     return count
 
 
-class DiskClips:
-    """Rows of a `write_clips` file (and in-memory clips after them), read only when indexed."""
+class FileRows:
+    """Rows of a `write_clips` file."""
 
-    def __init__(self, path: Path, length: int, rows: np.ndarray | None = None, tail: np.ndarray | None = None):
+    def __init__(self, path: Path, length: int, rows: np.ndarray | None = None):
         self.path, self.length = Path(path), int(length)
         if rows is None:
             rows = np.arange(self.path.stat().st_size // (ITEM * self.length))
         self.rows = np.asarray(rows, np.int64)
-        self.tail = np.zeros((0, self.length), np.int16) if tail is None else np.asarray(tail, np.int16)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def subset(self, positions: np.ndarray) -> FileRows:
+        return FileRows(self.path, self.length, self.rows[positions])
+
+    def read(self, positions: np.ndarray) -> np.ndarray:
+        out = np.empty((len(positions), self.length), np.int16)
+        size = self.length * ITEM
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            for i, row in enumerate(self.rows[positions]):
+                out[i] = np.frombuffer(os.pread(fd, size, int(row) * size), np.int16)
+        finally:
+            os.close(fd)
+        return out
+
+
+class ArrayRows:
+    """Clips held in memory."""
+
+    def __init__(self, clips: np.ndarray):
+        self.clips = np.asarray(clips, np.int16)
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def subset(self, positions: np.ndarray) -> ArrayRows:
+        return ArrayRows(self.clips[positions])
+
+    def read(self, positions: np.ndarray) -> np.ndarray:
+        return self.clips[positions]
+
+
+class NoiseCuts:
+    """Clips cut from a noise bank when read: clip i is `noise[rows[i], starts[i]:starts[i] + length]` times
+    `levels[i]`, as int16 (the noise in [-1, 1]). Holds three numbers a clip, not the clip."""
+
+    def __init__(self, noise: np.ndarray, rows, starts, levels, length: int):
+        self.noise, self.length = noise, int(length)
+        self.rows, self.starts, self.levels = np.asarray(rows), np.asarray(starts), np.asarray(levels)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def subset(self, positions: np.ndarray) -> NoiseCuts:
+        return NoiseCuts(self.noise, self.rows[positions], self.starts[positions], self.levels[positions],
+                         self.length)
+
+    def read(self, positions: np.ndarray) -> np.ndarray:
+        if not len(positions):
+            return np.zeros((0, self.length), np.int16)
+        cuts = np.stack([self.noise[r, s:s + self.length] * g for r, s, g in
+                         zip(self.rows[positions], self.starts[positions], self.levels[positions])])
+        return np.clip(np.round(cuts * 32767), -32768, 32767).astype(np.int16)
+
+
+class DiskClips:
+    """Equal-length int16 clips in parts (`FileRows`, `NoiseCuts`, `ArrayRows`), read only when indexed."""
 
     dtype = np.dtype(np.int16)
+
+    def __init__(self, parts: list, length: int):
+        self.parts, self.length = [p for p in parts if len(p)], int(length)
+        self.offsets = np.cumsum([0] + [len(p) for p in self.parts])
+
+    @classmethod
+    def of_file(cls, path: Path, length: int) -> DiskClips:
+        """Every clip of a `write_clips` file."""
+        return cls([FileRows(path, length)], length)
 
     @property
     def shape(self) -> tuple[int, int]:
         return (len(self), self.length)
 
     def __len__(self) -> int:
-        return len(self.rows) + len(self.tail)
+        return int(self.offsets[-1])
+
+    def _locate(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(part, position within it) of each position."""
+        if len(positions) and not (0 <= positions.min() and positions.max() < len(self)):
+            raise IndexError(f"positions out of range for {len(self)} clips")
+        part = np.searchsorted(self.offsets, positions, side="right") - 1
+        return part, positions - self.offsets[part]
 
     def subset(self, index) -> DiskClips:
-        """The clips at `index` (a boolean mask or positions), as a view: nothing is read."""
-        index = np.arange(len(self))[index]
-        on_disk = index < len(self.rows)
-        return DiskClips(self.path, self.length, self.rows[index[on_disk]], self.tail[index[~on_disk] - len(self.rows)])
+        """The clips at `index` (a boolean mask or positions), in that order, as a view: nothing is read."""
+        part, local = self._locate(np.arange(len(self))[index].reshape(-1))
+        runs_start = np.flatnonzero(np.diff(part, prepend=-1))  # consecutive positions in one part
+        bounds = list(runs_start) + [len(part)]
+        return DiskClips([self.parts[part[a]].subset(local[a:b]) for a, b in zip(bounds, bounds[1:])],
+                         self.length)
 
-    def join(self, other: DiskClips | np.ndarray) -> DiskClips:
-        """These clips, then `other`'s: in-memory clips are kept in the tail (this view's must be empty, or
-        `other` of the same file with an empty tail)."""
-        if isinstance(other, DiskClips):
-            if other.path != self.path or len(self.tail):
-                raise ValueError("only views of one file join, and in-memory clips go last")
-            return DiskClips(self.path, self.length, np.concatenate([self.rows, other.rows]), other.tail)
-        return DiskClips(self.path, self.length, self.rows, np.concatenate([self.tail, np.asarray(other, np.int16)]))
+    def join(self, other) -> DiskClips:
+        """These clips, then `other`'s (a `DiskClips`, or an int16 array of clips)."""
+        more = other.parts if isinstance(other, DiskClips) else [ArrayRows(other)]
+        return DiskClips(self.parts + more, self.length)
 
     def __getitem__(self, index) -> np.ndarray:
         """Reads the clips at `index` (an int, a slice or positions); a boolean mask gives a view instead."""
@@ -90,18 +164,11 @@ class DiskClips:
 
     def read(self, index) -> np.ndarray:
         """int16 [len(index), length] for positions `index`."""
-        index = np.asarray(index, np.int64).reshape(-1)
-        out = np.empty((len(index), self.length), np.int16)
-        on_disk = index < len(self.rows)
-        size = self.length * ITEM
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            for i in np.flatnonzero(on_disk):
-                out[i] = np.frombuffer(os.pread(fd, size, int(self.rows[index[i]]) * size), np.int16)
-        finally:
-            os.close(fd)
-        if (~on_disk).any():
-            out[~on_disk] = self.tail[index[~on_disk] - len(self.rows)]
+        part, local = self._locate(np.asarray(index, np.int64).reshape(-1))
+        out = np.empty((len(part), self.length), np.int16)
+        for p in np.unique(part):
+            mask = part == p
+            out[mask] = self.parts[p].read(local[mask])
         return out
 
     def batches(self, labels: np.ndarray, batch_size: int, shuffle_seed: int | None = None,

@@ -190,13 +190,13 @@ def load_recordings(kind: str, root: Path, sample_rate: int, length: int, cache_
     clips_file = cache_dir / f"{kind}-{key}.clips.i16"
     if cache.is_file() and (not on_disk or clips_file.is_file()):
         with np.load(cache, allow_pickle=False) as z:
-            audio = DiskClips(clips_file, length) if on_disk else z["audio"]
+            audio = DiskClips.of_file(clips_file, length) if on_disk else z["audio"]
             return AudioSet(audio, z["labels"], z["splits"], z["speakers"], z["noise"], list(z["skipped"]))
     kept, bad = [], []
     clips = audio_io.iter_clips([r[0] for r in rows], sample_rate, length, kept, bad, desc=f"decoding {kind}")
     if on_disk:
         write_clips(clips_file, clips, length)
-        audio = DiskClips(clips_file, length)
+        audio = DiskClips.of_file(clips_file, length)
     else:
         audio = list(clips)
         audio = np.stack(audio) if audio else np.zeros((0, length), np.int16)

@@ -31,6 +31,7 @@ import dataclasses
 import json
 import os
 import re
+import socket
 import time
 
 import keras
@@ -57,6 +58,21 @@ def cluster_config(environ=os.environ) -> tuple[dict, str, int] | None:
     except (ValueError, KeyError, TypeError) as e:
         raise ZooError(f"TF_CONFIG: not a valid cluster description ({e})") from None
     return cluster, kind, index
+
+
+def loopback_configs(workers: int) -> list[str]:
+    """A `TF_CONFIG` for each of `workers` processes on this machine (127.0.0.1, free ports), for trying
+    multi-worker training locally: start worker i with `TF_CONFIG=configs[i]`."""
+    sockets = [socket.socket() for _ in range(workers)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        addresses = [f"127.0.0.1:{s.getsockname()[1]}" for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+    return [json.dumps({"cluster": {"worker": addresses}, "task": {"type": "worker", "index": i}})
+            for i in range(workers)]
 
 
 def choose(name: str, environ=os.environ) -> str:

@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from zoo.audio import speech
 from zoo.audio.augment import batch_augmenter
-from zoo.audio.clipstore import DiskClips
+from zoo.audio.clipstore import DiskClips, NoiseCuts
 from zoo.audio.speech import SILENCE, UNKNOWN
 from zoo.core.errors import ZooError
 from zoo.core.family import Splits
@@ -52,7 +52,7 @@ def _rows(audio, index):
 
 
 def _join(parts):
-    """Clips one after another: an array, or a view of clips on disk with in-memory clips after them."""
+    """Clips one after another: an array, or a view of clips on disk (and clips cut from noise)."""
     if isinstance(parts[0], DiskClips):
         joined = parts[0]
         for part in parts[1:]:
@@ -88,9 +88,8 @@ def assign(aset: speech.AudioSet, labels: list[str], split: str | None, recipe: 
         rows = rng.integers(0, len(aset.noise), count)
         starts = rng.integers(0, aset.noise.shape[1] - length + 1, count)
         levels = rng.uniform(0, 0.05, count) * (rng.random(count) > 0.1)
-        sil = np.stack([aset.noise[r, s:s + length] * g for r, s, g in zip(rows, starts, levels)]) \
-            if count else np.zeros((0, length), np.float32)
-        x.append(np.clip(np.round(sil * 32767), -32768, 32767).astype(np.int16))
+        cuts = NoiseCuts(aset.noise, rows, starts, levels, length)  # a set on disk cuts them when read
+        x.append(DiskClips([cuts], length) if isinstance(aset.audio, DiskClips) else cuts.read(np.arange(count)))
         y.append(np.full(count, index[SILENCE]))
     return _join(x), np.concatenate(y).astype(np.int64)
 
