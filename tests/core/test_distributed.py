@@ -40,7 +40,7 @@ def test_auto_chooses_multiworker_only_for_a_cluster_of_several_tasks():
 def test_a_bad_tf_config_is_one_line(text, cause):
     with pytest.raises(ZooError, match="TF_CONFIG: not a valid cluster description") as e:
         distributed.cluster_config({"TF_CONFIG": text})
-    assert cause in str(e.value) and "\n" not in str(e.value)
+    assert f"({cause}" in str(e.value) and "\n" not in str(e.value)
 
 
 @pytest.mark.parametrize("name", sorted(FAMILIES))

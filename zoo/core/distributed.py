@@ -54,7 +54,7 @@ def cluster_config(environ=os.environ) -> tuple[dict, str, int] | None:
         if not isinstance(cluster, dict) or not all(isinstance(v, list) for v in cluster.values()):
             raise TypeError("cluster must map task types to address lists")
         if not 0 <= index < len(cluster.get(kind, [])):
-            raise KeyError(f"task {kind}:{index} is not in the cluster")
+            raise ValueError(f"task {kind}:{index} is not in the cluster")
     except (ValueError, KeyError, TypeError) as e:
         raise ZooError(f"TF_CONFIG: not a valid cluster description ({e})") from None
     return cluster, kind, index
