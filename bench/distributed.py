@@ -26,15 +26,11 @@ import sys
 import time
 from pathlib import Path
 
+from zoo.cli import command_line
 from zoo.core.distributed import loopback_configs
 from zoo.core.errors import ZooError, one_line_errors
 from zoo.core.runs import read_json
 from zoo.families.registry import FAMILIES, resolve
-
-
-def zoo_command(*args) -> list[str]:
-    command = Path(sys.executable).with_name("zoo")
-    return ([str(command)] if command.exists() else [sys.executable, "-m", "zoo.cli"]) + [str(a) for a in args]
 
 
 def train_on(workers: int, args: list[str], log: Path) -> tuple[float, list[dict]]:
@@ -44,7 +40,7 @@ def train_on(workers: int, args: list[str], log: Path) -> tuple[float, list[dict
     for index, config in enumerate(loopback_configs(workers)):
         env = dict(os.environ, TF_CONFIG=config)
         with open(log.with_suffix(f".worker{index}.log"), "w") as out:
-            procs.append(subprocess.Popen(zoo_command("train", *args, "--strategy", "multiworker"), env=env,
+            procs.append(subprocess.Popen(command_line("train", *args, "--strategy", "multiworker"), env=env,
                                           stdout=out, stderr=subprocess.STDOUT, text=True))
     codes = [p.wait() for p in procs]
     wall = time.monotonic() - began
@@ -82,7 +78,9 @@ def main(argv=None) -> None:
             run.parent.mkdir(parents=True, exist_ok=True)
             train_args = [args.recipe, "--data", args.data, "--out", run, "--set", f"train.seed={seed}",
                           *[f"--set={s}" for s in args.overrides]]
-            wall, reports = train_on(workers, train_args, run.with_suffix(".log"))
+            logs = args.out / "logs"  # a folder, so the git-ignored `models/*/*/` holds them
+            logs.mkdir(parents=True, exist_ok=True)
+            wall, reports = train_on(workers, train_args, logs / f"{run.name}.log")
             metrics = read_json(run / "metrics.json")
             row = dict(seed=seed, workers=workers, wall_seconds=round(wall, 1),
                        train_seconds=metrics["train_seconds"],

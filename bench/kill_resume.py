@@ -25,21 +25,16 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from zoo.cli import command_line
 from zoo.core.errors import ZooError, one_line_errors
 from zoo.core.load import load_run
 from zoo.core.recipe import overrides_between
 from zoo.families.registry import FAMILIES, registry
-
-
-def zoo_command(*args) -> list[str]:
-    command = Path(sys.executable).with_name("zoo")
-    return ([str(command)] if command.exists() else [sys.executable, "-m", "zoo.cli"]) + [str(a) for a in args]
 
 
 def epochs_in(run: Path) -> list[int]:
@@ -56,7 +51,7 @@ def final_state(run: Path, epochs: int) -> list[np.ndarray]:
 
 
 def trial(train_args: list[str], run: Path, kill_after: float, reference: list[np.ndarray], epochs: int) -> dict:
-    proc = subprocess.Popen(zoo_command(*train_args, "--out", run), stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen(command_line(*train_args, "--out", run), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         proc.wait(timeout=kill_after)
@@ -67,8 +62,8 @@ def trial(train_args: list[str], run: Path, kill_after: float, reference: list[n
         killed = True
     rows_at_kill = epochs_in(run)
     saved = sorted(p.name for p in (run / "checkpoints").glob("epoch-*.npz")) if run.is_dir() else []
-    again = (zoo_command("train", train_args[1], "--resume", "--out", run) if (run / "recipe.json").is_file()
-             else zoo_command(*train_args, "--out", run))
+    again = (command_line("train", train_args[1], "--resume", "--out", run) if (run / "recipe.json").is_file()
+             else command_line(*train_args, "--out", run))
     done = subprocess.run(again, capture_output=True, text=True)
     result = {"kill_after_s": round(kill_after, 2), "killed": killed, "history_rows_at_kill": len(rows_at_kill),
               "checkpoints_at_kill": saved, "resumed": "--resume" in again, "exit": done.returncode,
@@ -107,7 +102,7 @@ def main(argv=None) -> None:
     train_args = ["train", args.recipe, "--data", spec, "--data-root", args.out / "data_root",
                   *[a for s in sets for a in ("--set", s)]]
     began = time.monotonic()
-    subprocess.run(zoo_command(*train_args, "--out", args.out / "reference"), check=True, capture_output=True)
+    subprocess.run(command_line(*train_args, "--out", args.out / "reference"), check=True, capture_output=True)
     wall = time.monotonic() - began
     reference = final_state(args.out / "reference", args.epochs)
     rng = random.Random(args.seed)

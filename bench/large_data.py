@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+from zoo.cli import command_line
 from zoo.core.errors import ZooError, one_line_errors
 from zoo.core.runs import read_json
 
@@ -45,11 +46,6 @@ def replicate(recordings: Path, folder: Path, scale: int) -> int:
     if not count:
         raise ZooError(f"{recordings}: no FSDD recordings ({{digit}}_{{speaker}}_{{take}}.wav)")
     return count
-
-
-def zoo_command(*args) -> list[str]:
-    command = Path(sys.executable).with_name("zoo")
-    return ([str(command)] if command.exists() else [sys.executable, "-m", "zoo.cli"]) + [str(a) for a in args]
 
 
 def peak_of(argv: list[str], log: Path) -> tuple[float, float]:
@@ -81,7 +77,7 @@ def main(argv=None) -> None:
         for mode, megabytes in (("in_memory", 1e9), ("streamed", 0)):
             run = args.out / f"x{scale}" / f"run_{mode}"
             run.parent.mkdir(parents=True, exist_ok=True)
-            peak, seconds = peak_of(zoo_command(
+            peak, seconds = peak_of(command_line(
                 "train", args.recipe, "--data", f"fsdd:{data}", "--out", run, "--data-root", args.out / "root",
                 "--set", f"train.epochs={args.epochs}", "--set", f"data.in_memory_mb={megabytes}"),
                 run.parent / f"{mode}.log")

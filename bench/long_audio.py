@@ -16,13 +16,13 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
+from zoo.cli import command_line
 from zoo.core.errors import ZooError, one_line_errors
 
 
@@ -40,8 +40,7 @@ def write_recording(path: Path, minutes: float, rate: int) -> Path:
 
 def peak(args: list[str]) -> dict:
     """Runs `zoo ARGS` and returns its peak resident memory (MB) and wall time."""
-    command = Path(sys.executable).with_name("zoo")
-    argv = ([str(command)] if command.exists() else [sys.executable, "-m", "zoo.cli"]) + [str(a) for a in args]
+    argv = command_line(*args)
     began = time.monotonic()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)

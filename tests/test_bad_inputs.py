@@ -16,7 +16,6 @@ import resource
 import shutil
 import signal
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import pytest
 import soundfile as sf
 
 import zoo
+from zoo.cli import command_line
 from zoo.families.registry import FAMILIES, registry
 
 # The family's recipe the table's runs are trained from (a causal keyword recipe, so `zoo listen` runs too).
@@ -260,9 +260,7 @@ def test_bad_input_is_one_line_naming_the_file_and_the_cause(zoo, ctx, case):
 
 def _zoo_process(args, preexec=None):
     """The installed `zoo` command in a clean environment, as a user runs it."""
-    command = Path(sys.executable).with_name("zoo")
-    argv = [str(command)] if command.exists() else [sys.executable, "-m", "zoo.cli"]
-    return subprocess.run(argv + [str(a) for a in args], capture_output=True, text=True,
+    return subprocess.run(command_line(*args), capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"},  # no .pyc cut short
                           preexec_fn=preexec, timeout=300)
 

@@ -57,6 +57,18 @@ def _print_metrics(result: dict, as_json: bool) -> None:
     click.echo("(per-class and other details: --json, or the eval_*.json / stream_*.json file in the run)")
 
 
+def command_line(*args) -> list[str]:
+    """The argv that runs `zoo ARGS` in a new process: the `zoo` command installed beside this Python, or
+    `python -m zoo.cli` (for benchmarks and tests that run the real command).
+
+    Example:
+        >>> command_line("list")[-1]
+        'list'
+    """
+    command = Path(sys.executable).with_name("zoo")
+    return ([str(command)] if command.exists() else [sys.executable, "-m", "zoo.cli"]) + [str(a) for a in args]
+
+
 def _print_run(metrics: dict, run_dir: Path) -> None:
     """A new run's scalar metrics as JSON, then its directory."""
     click.echo(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}, indent=2))

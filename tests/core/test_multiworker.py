@@ -10,19 +10,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from zoo.cli import command_line
 from zoo.core.distributed import loopback_configs
 from zoo.core.recipe import apply_overrides, overrides_between
 from zoo.families.registry import FAMILIES, registry
-
-
-def _zoo() -> list[str]:
-    command = Path(sys.executable).with_name("zoo")
-    return [str(command)] if command.exists() else [sys.executable, "-m", "zoo.cli"]
 
 
 def _cluster(args: list[str], scratch: list[Path]) -> list[subprocess.CompletedProcess]:
@@ -32,7 +27,7 @@ def _cluster(args: list[str], scratch: list[Path]) -> list[subprocess.CompletedP
     for index, config in enumerate(loopback_configs(2)):
         scratch[index].mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, TMPDIR=str(scratch[index]), TF_CONFIG=config)
-        procs.append(subprocess.Popen(_zoo() + ["train", *args, "--strategy", "multiworker"], env=env,
+        procs.append(subprocess.Popen(command_line("train", *args, "--strategy", "multiworker"), env=env,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     try:
         outputs = [p.communicate(timeout=300) for p in procs]

@@ -192,14 +192,13 @@ def load_recordings(kind: str, root: Path, sample_rate: int, length: int, cache_
         with np.load(cache, allow_pickle=False) as z:
             audio = DiskClips.of_file(clips_file, length) if on_disk else z["audio"]
             return AudioSet(audio, z["labels"], z["splits"], z["speakers"], z["noise"], list(z["skipped"]))
-    kept, bad = [], []
-    clips = audio_io.iter_clips([r[0] for r in rows], sample_rate, length, kept, bad, desc=f"decoding {kind}")
-    if on_disk:
-        write_clips(clips_file, clips, length)
+    paths, desc = [r[0] for r in rows], f"decoding {kind}"
+    if on_disk:  # a clip at a time, into the clips file
+        kept, bad = [], []
+        write_clips(clips_file, audio_io.iter_clips(paths, sample_rate, length, kept, bad, desc), length)
         audio = DiskClips.of_file(clips_file, length)
     else:
-        audio = list(clips)
-        audio = np.stack(audio) if audio else np.zeros((0, length), np.int16)
+        audio, kept, bad = audio_io.load_clips(paths, sample_rate, length, desc)
     kept_rows = [rows[i] for i in kept]
     result = AudioSet(
         audio=audio,

@@ -144,21 +144,19 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
         return _train(recipe, family, Path(run_dir), Path(data_root), resume, verbose, overwrite, placement)
     scratch = Path(tempfile.mkdtemp(prefix="zoo-worker-"))
     try:  # the chief restores a resumed run and sends it to the others
-        return _train(recipe, family, scratch / "run", Path(data_root), False, verbose, False, placement,
-                      resuming=resume)
+        return _train(recipe, family, scratch / "run", Path(data_root), False, verbose, False, placement)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path, resume: bool, verbose, overwrite: bool,
-           placement: distributed.Placement, resuming: bool = False) -> dict:
+           placement: distributed.Placement) -> dict:
     check_choices(recipe)
     recipe_json = runs.prepare(run_dir, recipe.to_dict(), resume, overwrite)
     if placement.custom_loop:
         recipe_json = distributed.share_json(placement, recipe_json)  # every worker trains the chief's recipe
     recipe = family.recipe_from_dict(recipe_json)
-    if resume or resuming:
-        check_choices(recipe)  # the saved recipe, which the user may have edited
+    check_choices(recipe)  # a saved or the chief's recipe, which the user may have edited
     t = recipe.train
     keras.utils.set_random_seed(t.seed)
     if t.deterministic:
@@ -199,7 +197,7 @@ def _train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path, resum
     best = runs.best_value(history.rows, family.monitor, family.monitor_mode)
     # The clock and the budget go on from the seconds the restored epochs took.
     spent = float(history.rows[-1].get("seconds") or 0) if history.rows else 0.0
-    if placement.custom_loop and (resume or resuming):
+    if placement.custom_loop:  # the chief's state (restored, on --resume), epoch and seconds on every worker
         start, spent = distributed.broadcast_from_chief(placement, checkpoints.state_variables(model),
                                                         [start, spent])
         start = int(start)

@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
-from zoo.cli import main
+from zoo.cli import command_line, main
 from zoo.core import checkpoints
 from zoo.families.registry import FAMILIES
 
@@ -221,9 +220,7 @@ def _wav_cases(tmp_path):
 
 def _zoo_process(*args):
     """The installed `zoo` command in a clean environment (no variables but PATH), as a user runs it."""
-    command = Path(sys.executable).with_name("zoo")
-    argv = [str(command)] if command.exists() else [sys.executable, "-m", "zoo.cli"]
-    return subprocess.run(argv + [str(a) for a in args], capture_output=True, text=True,
+    return subprocess.run(command_line(*args), capture_output=True, text=True,
                           env={"PATH": "/usr/bin:/bin"}, timeout=300)
 
 
