@@ -83,6 +83,11 @@ class Sentiment(Family):
         return {"vocabulary": WordVocabulary([f"w{i}" for i in range(recipe.data.max_words)]),
                 "labels": ["negative", "positive"]}
 
+    def custom_objects(self) -> dict:
+        from zoo.nn.adversarial import AdversarialModel
+
+        return {"AdversarialModel": AdversarialModel}
+
     def save_meta(self, run_dir: Path, meta) -> None:
         meta["vocabulary"].save(Path(run_dir) / VOCAB)
         runs.write_json(Path(run_dir) / LABELS, meta["labels"])

@@ -17,6 +17,7 @@ from __future__ import annotations
 import keras
 
 from zoo.core.recipe import Recipe
+from zoo.nn.adversarial import AdversarialModel
 from zoo.nn.recurrent import recurrent_layer
 
 
@@ -37,4 +38,7 @@ def build(recipe: Recipe, vocab_size: int, labels: int) -> keras.Model:
         x = keras.layers.GlobalAveragePooling1D(name="mean_over_words")(x)  # the mask keeps padding out
     if m.dropout:
         x = keras.layers.Dropout(m.dropout, name="summary_dropout")(x)
-    return keras.Model(ids, keras.layers.Dense(labels, name="logits")(x), name=recipe.name)
+    logits = keras.layers.Dense(labels, name="logits")(x)
+    if m.adversarial:  # trained at the embedding table's worst nearby point (zoo.nn.adversarial)
+        return AdversarialModel(ids, logits, adversarial=m.adversarial, name=recipe.name)
+    return keras.Model(ids, logits, name=recipe.name)

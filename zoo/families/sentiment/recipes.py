@@ -29,6 +29,8 @@ class SentimentModel:
             averaged over the words, padding excluded).
         embedding: word embedding width, learned from scratch.
         dropout: on the embeddings and on the summary (training only).
+        adversarial: each training step is taken with the embedding table moved this far along its loss
+            gradient, then applied to the unmoved table (0: off; `zoo.nn.adversarial`).
     """
 
     cell: Cell = "lstm"
@@ -38,6 +40,7 @@ class SentimentModel:
     pooling: typing.Literal["last", "mean"] = "last"
     embedding: int = 64
     dropout: float = 0.5
+    adversarial: float = 0.0
 
 
 @dataclass(frozen=True)
