@@ -75,3 +75,17 @@ def test_two_workers_end_identical_and_only_the_chief_writes(tiny):
     resumed = _cluster(["kws_ugru_s_fsdd", "--resume", "--out", str(run)], scratch)
     assert [_report(p)["final_state_sha256"] for p in resumed] == [digest, digest]
     assert len((run / "history.csv").read_text().splitlines()) == 4
+
+
+def test_an_adversarial_embedding_step_is_taken_alike_on_both_workers(tmp_path):
+    """The sentiment recipe moves its embedding table along the loss gradient before each step; the two workers
+    see different halves of each batch, so they must agree on one move (the gradients' mean) to stay equal."""
+    family = FAMILIES["sentiment"]
+    base = next(r for r in registry() if r.name == "sentiment_bilstm_s_sst2")
+    assert base.model.adversarial > 0
+    recipe = apply_overrides(family.tiny(base), ["train.epochs=2", "train.batch_size=8"])
+    data = family.sample_data(tmp_path / "data", recipe)
+    args = [base.name, "--data", data, "--out", str(tmp_path / "run"), *[f"--set={s}" for s in overrides_between(
+        recipe, base)]]
+    reports = [_report(p) for p in _cluster(args, [tmp_path / "tmp0", tmp_path / "tmp1"])]
+    assert reports[0]["final_state_sha256"] == reports[1]["final_state_sha256"]

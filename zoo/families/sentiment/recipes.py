@@ -85,8 +85,9 @@ _TRAIN = TrainConfig(epochs=6, batch_size=32, learning_rate=1e-3, schedule="cosi
 
 def recipes() -> list[Recipe]:
     """One recipe per cell on SST-2, all else equal but the BiLSTM's second direction."""
+    # adversarial=0.3: chosen on validation over seeds 0-2 (81.35 % against 80.96 % without; 0.5 gave 80.89 %)
     bilstm = Recipe("sentiment_bilstm_s_sst2", NAME, "SST-2 sentences, BiLSTM 64 over words learned from scratch",
-                    SentimentModel(cell="lstm", bidirectional=True), SentimentData(), _TRAIN)
+                    SentimentModel(cell="lstm", bidirectional=True, adversarial=0.3), SentimentData(), _TRAIN)
     titles = {"gru": "GRU", "lstm": "LSTM", "rnn": "plain RNN (the baseline gates improved on)"}
     return [bilstm] + [
         dataclasses.replace(bilstm, name=f"sentiment_{cell}_s_sst2",
