@@ -196,6 +196,9 @@ CASES = [
      "cols.csv: no column label, text"),
     ("tsv_with_bom", lambda c: ["eval", c.runs["sentiment"], "--data", f"tsv:{c.d / 'bom.tsv'}", "--split", "all"],
      OK),
+    ("negative_adversarial_step", lambda c: ["train", "sentiment_gru_s_sst2", "--data", f"sst2:{c.d}", "--set",
+                                             "model.adversarial=-0.3", "--out", c.d / "new_run"],
+     "model.adversarial=-0.3: the length of a step"),
     # Sequences (memory) and features (captioning).
     ("npy_wrong_dimensions", lambda c: ["predict", c.runs["memory"], c.d / "seq_2d_wrong.npy"],
      "seq_2d_wrong.npy: sequences have shape"),

@@ -6,8 +6,8 @@ total), takes the usual training step there, and then moves the tables back: the
 `w - lr * grad L(w + r)` with `r = adversarial * g / ||g||` on the tables only. This is
 sharpness-aware minimisation (Foret et al. 2021) restricted to the embeddings, or adversarial
 training on the embedding table (the "fast gradient method" of Miyato et al. 2017 applied to the
-table, not to each sentence). A word the model leans on too hard is the one the step moves most,
-so the model cannot rest a label on a few memorised words.
+table, not to each sentence). The rows the loss is most sensitive to move most, so training
+favours embeddings whose neighbourhood scores as well as they do.
 
 With `adversarial=0` a step is exactly Keras's own. Inference, saving and export are those of
 any functional model; the setting is saved in the config.
