@@ -43,16 +43,22 @@ def _report(proc) -> dict:
     return json.loads(text[text.index("\n{") + 1:text.rindex("}") + 1])
 
 
+def _tiny_args(folder: Path, name: str, overrides: list[str]) -> list[str]:
+    """`zoo train` arguments for the family's tiny version of recipe `name` with `overrides`, on sample data
+    written under `folder`."""
+    base = registry().get(name)
+    family = FAMILIES[base.family]
+    recipe = apply_overrides(family.tiny(base), overrides)
+    data = family.sample_data(folder / "data", recipe)
+    return [name, "--data", data, "--data-root", str(folder / "root"),
+            *[f"--set={s}" for s in overrides_between(recipe, base)]]
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     folder = tmp_path_factory.mktemp("multiworker")
-    family = FAMILIES["kws"]
-    base = next(r for r in registry() if r.name == "kws_ugru_s_fsdd")
-    recipe = apply_overrides(family.tiny(base), ["train.epochs=3", "train.batch_size=8", "train.deterministic=True",
-                                                 "train.schedule='cosine'"])
-    data = family.sample_data(folder / "data", recipe)
-    return folder, ["kws_ugru_s_fsdd", "--data", data, "--data-root", str(folder / "root"),
-                    *[f"--set={s}" for s in overrides_between(recipe, base)]]
+    return folder, _tiny_args(folder, "kws_ugru_s_fsdd", ["train.epochs=3", "train.batch_size=8",
+                                                          "train.deterministic=True", "train.schedule='cosine'"])
 
 
 def test_two_workers_end_identical_and_only_the_chief_writes(tiny):
@@ -80,12 +86,8 @@ def test_two_workers_end_identical_and_only_the_chief_writes(tiny):
 def test_an_adversarial_embedding_step_is_taken_alike_on_both_workers(tmp_path):
     """The sentiment recipe moves its embedding table along the loss gradient before each step; the two workers
     see different halves of each batch, so they must agree on one move (the gradients' mean) to stay equal."""
-    family = FAMILIES["sentiment"]
-    base = next(r for r in registry() if r.name == "sentiment_bilstm_s_sst2")
-    assert base.model.adversarial > 0
-    recipe = apply_overrides(family.tiny(base), ["train.epochs=2", "train.batch_size=8"])
-    data = family.sample_data(tmp_path / "data", recipe)
-    args = [base.name, "--data", data, "--out", str(tmp_path / "run"), *[f"--set={s}" for s in overrides_between(
-        recipe, base)]]
-    reports = [_report(p) for p in _cluster(args, [tmp_path / "tmp0", tmp_path / "tmp1"])]
+    assert registry().get("sentiment_bilstm_s_sst2").model.adversarial > 0
+    args = _tiny_args(tmp_path, "sentiment_bilstm_s_sst2", ["train.epochs=2", "train.batch_size=8"])
+    reports = [_report(p) for p in _cluster([*args, "--out", str(tmp_path / "run")], [tmp_path / "tmp0",
+                                                                                      tmp_path / "tmp1"])]
     assert reports[0]["final_state_sha256"] == reports[1]["final_state_sha256"]
