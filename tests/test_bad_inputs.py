@@ -198,7 +198,7 @@ CASES = [
      OK),
     ("negative_adversarial_step", lambda c: ["train", "sentiment_gru_s_sst2", "--data", f"sst2:{c.d}", "--set",
                                              "model.adversarial=-0.3", "--out", c.d / "new_run"],
-     "model.adversarial=-0.3: the length of a step"),
+     "model.adversarial=-0.3: must be >= 0.0"),
     # Sequences (memory) and features (captioning).
     ("npy_wrong_dimensions", lambda c: ["predict", c.runs["memory"], c.d / "seq_2d_wrong.npy"],
      "seq_2d_wrong.npy: sequences have shape"),
@@ -236,6 +236,8 @@ CASES = [
     ("unknown_recipe", lambda c: ["train", "kws_gru_s_fsdx"], "unknown recipe 'kws_gru_s_fsdx'"),
     ("misspelt_override_key", lambda c: ["train", "kws_gru_s_fsdd", "--set", "train.epoch=3"],
      "unknown key train.epoch"),
+    ("override_out_of_range", lambda c: ["train", "memory_gru_s_adding", "--set", "model.units=0"],
+     "model.units=0: must be >= 1"),
     ("override_of_the_wrong_type", lambda c: ["train", "kws_gru_s_fsdd", "--set", "train.epochs='three'"],
      "train.epochs"),
     ("unknown_data_kind", lambda c: ["train", "kws_gru_s_fsdd", "--data", f"mp3:{c.d}"], "mp3"),

@@ -26,6 +26,41 @@ STRATEGIES = ("auto", "one", "mirrored", "multiworker")
 
 
 @dataclass(frozen=True)
+class Range:
+    """The values a numeric recipe field may take, declared as `typing.Annotated[int, Range(1)]`: `--set` and
+    `check_values` refuse the others in one line, before anything is built or written.
+
+    Example:
+        >>> Range(0.0, 1.0, high_open=True).admits(1.0), Range(0.0, 1.0, high_open=True).describe()
+        (False, 'in [0.0, 1.0)')
+    """
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def admits(self, value) -> bool:
+        low_ok = self.low is None or (value > self.low if self.low_open else value >= self.low)
+        return low_ok and (self.high is None or (value < self.high if self.high_open else value <= self.high))
+
+    def describe(self) -> str:
+        if self.high is None:
+            return f"{'>' if self.low_open else '>='} {self.low}"
+        return f"in {'(' if self.low_open else '['}{self.low}, {self.high}{')' if self.high_open else ']'}"
+
+
+# The ranges the recipe sections' fields use.
+PositiveInt = typing.Annotated[int, Range(1)]  # sizes and counts that cannot be zero: units, layers, epochs
+NonNegativeInt = typing.Annotated[int, Range(0)]  # counts where 0 means none (or off)
+Positive = typing.Annotated[float, Range(0.0, low_open=True)]  # a rate or a length: learning rate, frame size
+NonNegative = typing.Annotated[float, Range(0.0)]  # 0 means off: weight decay, clip norm, a time budget
+Fraction = typing.Annotated[float, Range(0.0, 1.0, high_open=True)]  # dropout, a momentum, a held-out share
+Share = typing.Annotated[float, Range(0.0, 1.0)]  # a probability or a mixing weight, 1 included
+Percent = typing.Annotated[float, Range(0.0, 100.0)]
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Optimisation settings shared by every family.
 
@@ -58,22 +93,22 @@ class TrainConfig:
             schedule: for a metric that saturates and so picks an early, unannealed epoch).
     """
 
-    epochs: int = 40
-    batch_size: int = 64
-    learning_rate: float = 3e-3
+    epochs: PositiveInt = 40
+    batch_size: PositiveInt = 64
+    learning_rate: Positive = 3e-3
     schedule: typing.Literal["constant", "cosine", "time_cosine"] = "cosine"
-    warmup_epochs: float = 1.0
-    weight_decay: float = 1e-4
-    label_smoothing: float = 0.0
-    clipnorm: float = 5.0
-    patience: int = 0
-    max_seconds: float = 0.0
-    seed: int = 0
-    steps_per_epoch: int = 0
-    ema: float = 0.0
+    warmup_epochs: NonNegative = 1.0
+    weight_decay: NonNegative = 1e-4
+    label_smoothing: Fraction = 0.0
+    clipnorm: NonNegative = 5.0
+    patience: NonNegativeInt = 0
+    max_seconds: NonNegative = 0.0
+    seed: typing.Annotated[int, Range(0, 2**32 - 1)] = 0
+    steps_per_epoch: NonNegativeInt = 0
+    ema: Fraction = 0.0
     deterministic: bool = False
     teachers: tuple[str, ...] = ()
-    teacher_weight: float = 0.8
+    teacher_weight: Share = 0.8
     keep: typing.Literal["best", "last"] = "best"
 
 
@@ -180,20 +215,30 @@ def _check_type(value, annotation, key: str):
     return value
 
 
-def check_choices(recipe: Recipe) -> None:
-    """Raises ZooError if a `Literal`-typed field of any section holds a value outside its choices.
+def _range(hint) -> Range | None:
+    if typing.get_origin(hint) is typing.Annotated:
+        return next((m for m in hint.__metadata__ if isinstance(m, Range)), None)
+    return None
+
+
+def check_values(recipe: Recipe) -> None:
+    """Raises ZooError if a field of any section holds a value outside its `Literal` choices or its `Range`.
 
     `--set` checks each value it parses; this checks a recipe however it was made (the Python
     API, an edited `recipe.json`), before training writes anything.
     """
     for section in Recipe.SECTIONS:
         config = getattr(recipe, section)
-        for name, hint in typing.get_type_hints(type(config)).items():
-            if typing.get_origin(hint) is typing.Literal:
-                value = getattr(config, name)
-                choices = typing.get_args(hint)
+        for name, hint in typing.get_type_hints(type(config), include_extras=True).items():
+            value = getattr(config, name)
+            bare = typing.get_args(hint)[0] if typing.get_origin(hint) is typing.Annotated else hint
+            if typing.get_origin(bare) is typing.Literal:
+                choices = typing.get_args(bare)
                 if not _is_choice(value, choices):
                     raise ZooError(f"{section}.{name}={value!r}: choose one of {', '.join(map(repr, choices))}")
+            allowed = _range(hint)
+            if allowed and not (isinstance(value, (int, float)) and allowed.admits(value)):
+                raise ZooError(f"{section}.{name}={value!r}: must be {allowed.describe()}")
 
 
 def parse_override(text: str) -> tuple[str, str, typing.Any]:
@@ -237,6 +282,9 @@ def apply_overrides(recipe: Recipe, overrides: typing.Iterable[str]) -> Recipe:
             valid = ", ".join(f"{section}.{n}" for n in names)
             raise ZooError(f"--set {text!r}: unknown key {section}.{name}; valid keys: {valid}")
         value = _check_type(value, hints[name], f"{section}.{name}")
+        allowed = _range(typing.get_type_hints(type(config), include_extras=True)[name])
+        if allowed and not allowed.admits(value):
+            raise ZooError(f"--set {section}.{name}={value!r}: must be {allowed.describe()}")
         recipe = dataclasses.replace(recipe, **{section: dataclasses.replace(config, **{name: value})})
     return recipe
 

@@ -26,7 +26,7 @@ from zoo.core.distill import load_teachers, with_teachers
 from zoo.core.errors import ZooError
 from zoo.core.family import Family
 from zoo.core.load import keras_model
-from zoo.core.recipe import Recipe, check_choices
+from zoo.core.recipe import Recipe, check_values
 
 
 def _max_seconds_callback(seconds: float, spent: float = 0.0, clock=time.monotonic):
@@ -151,12 +151,12 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
 
 def _train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path, resume: bool, verbose, overwrite: bool,
            placement: distributed.Placement) -> dict:
-    check_choices(recipe)
+    check_values(recipe)
     recipe_json = runs.prepare(run_dir, recipe.to_dict(), resume, overwrite)
     if placement.custom_loop:
         recipe_json = distributed.share_json(placement, recipe_json)  # every worker trains the chief's recipe
     recipe = family.recipe_from_dict(recipe_json)
-    check_choices(recipe)  # a saved or the chief's recipe, which the user may have edited
+    check_values(recipe)  # a saved or the chief's recipe, which the user may have edited
     t = recipe.train
     keras.utils.set_random_seed(t.seed)
     if t.deterministic:

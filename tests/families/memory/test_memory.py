@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -54,8 +55,11 @@ def test_score_counts_answers_within_the_tolerance_and_the_mean_answer_scores_th
 
 
 def test_bad_settings_are_one_line_errors():
+    recipe = registry().get("memory_rnn_s_adding")
+    with pytest.raises(ZooError, match="--set data.length=1: must be >= 2"):
+        apply_overrides(recipe, ["data.length=1"])
     with pytest.raises(ZooError, match="data.length=1: the adding problem needs at least 2 steps"):
-        datasets(apply_overrides(registry().get("memory_rnn_s_adding"), ["data.length=1"]), data_root=None)
+        datasets(dataclasses.replace(recipe, data=dataclasses.replace(recipe.data, length=1)), data_root=None)
     with pytest.raises(ZooError, match="set train.steps_per_epoch"):
         datasets(apply_overrides(registry().get("memory_rnn_s_adding"), ["train.steps_per_epoch=0"]), None)
     with pytest.raises(ZooError, match="generated; it takes no path"):

@@ -11,7 +11,7 @@ import dataclasses
 import typing
 from dataclasses import dataclass
 
-from zoo.core.recipe import Recipe, TrainConfig
+from zoo.core.recipe import Fraction, NonNegative, NonNegativeInt, PositiveInt, Recipe, TrainConfig
 from zoo.nn.cells import Cell
 
 NAME = "caption"
@@ -51,17 +51,17 @@ class CaptionModel:
 
     head: Head = "s2vt"
     cell: Cell = "lstm"
-    units: int = 256
-    embedding: int = 64
+    units: PositiveInt = 256
+    embedding: PositiveInt = 64
     encoder: Encoder = "conv"
-    frames: int = 4
-    size: int = 64
-    feature_dim: int = 4096
+    frames: PositiveInt = 4
+    size: PositiveInt = 64
+    feature_dim: PositiveInt = 4096
     conv_filters: tuple[int, ...] = (16, 32, 32)
-    frame_dim: int = 128
-    dropout: float = 0.1
-    word_dropout: float = 0.0
-    concepts: float = 0.0
+    frame_dim: PositiveInt = 128
+    dropout: Fraction = 0.1
+    word_dropout: Fraction = 0.0
+    concepts: NonNegative = 0.0
 
 
 @dataclass(frozen=True)
@@ -85,16 +85,16 @@ class CaptionData:
     source: str = "shapes"
     path: str = ""
     captions: str = "training_label.json"
-    train_clips: int = 12000
-    validation_clips: int = 300
-    test_clips: int = 500
-    frames: int = 16
-    size: int = 64
-    min_count: int = 1
-    max_words: int = 24
-    validation_fraction: float = 0.15
-    test_fraction: float = 0.15
-    seed: int = 0
+    train_clips: PositiveInt = 12000
+    validation_clips: PositiveInt = 300
+    test_clips: PositiveInt = 500
+    frames: PositiveInt = 16
+    size: PositiveInt = 64
+    min_count: PositiveInt = 1
+    max_words: PositiveInt = 24
+    validation_fraction: Fraction = 0.15
+    test_fraction: Fraction = 0.15
+    seed: NonNegativeInt = 0
     meteor: bool = True
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from zoo.core.recipe import Recipe, TrainConfig
+from zoo.core.recipe import Fraction, PositiveInt, Recipe, TrainConfig
 from zoo.nn.cells import Cell
 
 NAME = "chargen"
@@ -28,10 +28,10 @@ class ChargenModel:
     """
 
     cell: Cell = "gru"
-    units: int = 256
-    layers: int = 1
-    embedding: int = 64
-    dropout: float = 0.0
+    units: PositiveInt = 256
+    layers: PositiveInt = 1
+    embedding: PositiveInt = 64
+    dropout: Fraction = 0.0
 
 
 @dataclass(frozen=True)
@@ -47,8 +47,8 @@ class ChargenData:
     source: str = "pydocs"
     path: str = ""
     encoding: str = "utf-8"
-    validation_fraction: float = 0.1
-    seq_len: int = 128
+    validation_fraction: Fraction = 0.1
+    seq_len: PositiveInt = 128
 
 
 _PYDOCS = ChargenData(source="pydocs", seq_len=64)

@@ -20,7 +20,17 @@ import typing
 from dataclasses import dataclass
 
 from zoo.audio.speech import DIGITS, SC_COMMANDS, SC_OTHER, SILENCE, UNKNOWN
-from zoo.core.recipe import Recipe, TrainConfig
+from zoo.core.recipe import (
+    Fraction,
+    NonNegative,
+    NonNegativeInt,
+    Percent,
+    Positive,
+    PositiveInt,
+    Recipe,
+    Share,
+    TrainConfig,
+)
 from zoo.nn.cells import Cell
 
 NAME = "kws"
@@ -60,26 +70,26 @@ class KWSModel:
     """
 
     cell: Cell = "gru"
-    units: int = 64
-    layers: int = 1
+    units: PositiveInt = 64
+    layers: PositiveInt = 1
     bidirectional: bool = False
     causal: bool = False
-    conv_filters: int = 0
+    conv_filters: NonNegativeInt = 0
     pooling: Pooling = "attention"
-    dropout: float = 0.1
-    frame_ms: float = 25.0
-    step_ms: float = 10.0
-    num_mel_bins: int = 40
-    num_mfcc: int = 0
-    fmin: float = 20.0
-    fmax: float = 0.0
+    dropout: Fraction = 0.1
+    frame_ms: Positive = 25.0
+    step_ms: Positive = 10.0
+    num_mel_bins: PositiveInt = 40
+    num_mfcc: NonNegativeInt = 0
+    fmin: NonNegative = 20.0
+    fmax: NonNegative = 0.0
     normalize: Normalize = "cmvn"
-    floor_db: float = 60.0
-    time_masks: int = 2
-    time_width: int = 10
-    freq_masks: int = 2
-    freq_width: int = 5
-    members: int = 1
+    floor_db: Positive = 60.0
+    time_masks: NonNegativeInt = 2
+    time_width: NonNegativeInt = 10
+    freq_masks: NonNegativeInt = 2
+    freq_width: NonNegativeInt = 5
+    members: PositiveInt = 1
 
 
 @dataclass(frozen=True)
@@ -126,27 +136,27 @@ class KWSData:
 
     source: str = "tts"
     path: str = ""
-    sample_rate: int = 16000
-    clip_seconds: float = 1.0
+    sample_rate: PositiveInt = 16000
+    clip_seconds: Positive = 1.0
     words: tuple[str, ...] = SC_COMMANDS
     unknown_words: tuple[str, ...] = ()
-    silence_percent: float = 10.0
-    unknown_percent: float = 10.0
+    silence_percent: Percent = 10.0
+    unknown_percent: Percent = 10.0
     tts_voices: tuple[str, ...] = ()
-    tts_takes: int = 2
+    tts_takes: PositiveInt = 2
     tts_rates: tuple[int, int] = (120, 230)
     tts_pitches: tuple[int, int] = (20, 80)
-    tts_channel_copies: int = 0
+    tts_channel_copies: NonNegativeInt = 0
     speed: tuple[float, float] = (0.9, 1.1)
-    shift_ms: float = 100.0
-    noise_prob: float = 0.8
+    shift_ms: NonNegative = 100.0
+    noise_prob: Share = 0.8
     snr_db: tuple[float, float] = (5.0, 30.0)
     gain_db: tuple[float, float] = (-10.0, 6.0)
-    cut_percent: float = 0.0
-    place_percent: float = 0.0
-    partial_percent: float = 0.0
+    cut_percent: Percent = 0.0
+    place_percent: Percent = 0.0
+    partial_percent: Percent = 0.0
     train_on_validation: bool = False
-    in_memory_mb: float = 2048.0
+    in_memory_mb: NonNegative = 2048.0
 
 
 _ACCENTS = ("en", "en-us", "en-gb-x-rp", "en-gb-scotland", "en-029", "en-gb-x-gbclan",

@@ -17,9 +17,10 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass
 
-from zoo.core.recipe import Recipe, TrainConfig
+from zoo.core.recipe import Positive, PositiveInt, Range, Recipe, TrainConfig
 from zoo.nn.cells import Cell
 
 NAME = "memory"
@@ -35,8 +36,8 @@ class MemoryModel:
     """
 
     cell: Cell = "lstm"
-    units: int = 64
-    layers: int = 1
+    units: PositiveInt = 64
+    layers: PositiveInt = 1
 
 
 @dataclass(frozen=True)
@@ -53,10 +54,10 @@ class MemoryData:
 
     source: str = "adding"
     path: str = ""
-    length: int = 100
-    tolerance: float = 0.04
-    validation_size: int = 2000
-    test_size: int = 2000
+    length: typing.Annotated[int, Range(2)] = 100  # one marker in each half
+    tolerance: Positive = 0.04
+    validation_size: PositiveInt = 2000
+    test_size: PositiveInt = 2000
 
 
 # 18 epochs of 500 fresh batches: 9,000 steps of 64 sequences, the same budget for every cell and length.

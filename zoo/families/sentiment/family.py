@@ -52,8 +52,6 @@ class Sentiment(Family):
 
     def with_data(self, recipe: Recipe, spec: str | None) -> Recipe:
         recipe = super().with_data(recipe, spec)
-        if recipe.model.adversarial < 0:
-            raise ZooError(f"model.adversarial={recipe.model.adversarial}: the length of a step, 0 (off) or more")
         if recipe.data.source != "imdb" and not recipe.data.path:
             raise ZooError(f"--data {recipe.data.source} needs a path: {recipe.data.source}:PATH")
         return recipe

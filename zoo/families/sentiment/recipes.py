@@ -11,7 +11,7 @@ import dataclasses
 import typing
 from dataclasses import dataclass
 
-from zoo.core.recipe import Recipe, TrainConfig
+from zoo.core.recipe import Fraction, NonNegative, NonNegativeInt, PositiveInt, Range, Recipe, TrainConfig
 from zoo.nn.cells import Cell
 
 NAME = "sentiment"
@@ -34,13 +34,13 @@ class SentimentModel:
     """
 
     cell: Cell = "lstm"
-    units: int = 64
-    layers: int = 1
+    units: PositiveInt = 64
+    layers: PositiveInt = 1
     bidirectional: bool = False
     pooling: typing.Literal["last", "mean"] = "last"
-    embedding: int = 64
-    dropout: float = 0.5
-    adversarial: float = 0.0
+    embedding: PositiveInt = 64
+    dropout: Fraction = 0.5
+    adversarial: NonNegative = 0.0
 
 
 @dataclass(frozen=True)
@@ -68,12 +68,12 @@ class SentimentData:
     label_column: str = "label"
     encoding: str = "utf-8"
     tokens: typing.Literal["words", "subwords"] = "words"
-    min_count: int = 2
-    max_words: int = 20000
-    max_tokens: int = 64
-    word_dropout: float = 0.0
-    validation_fraction: float = 0.1
-    test_fraction: float = 0.1
+    min_count: NonNegativeInt = 2
+    max_words: NonNegativeInt = 20000
+    max_tokens: typing.Annotated[int, Range(3)] = 64  # <bos>, a word, <eos>
+    word_dropout: Fraction = 0.0
+    validation_fraction: Fraction = 0.1
+    test_fraction: Fraction = 0.1
 
 
 # Chosen on SST-2's validation split (the model cards list the settings tried): a few epochs at 1e-3 with strong
