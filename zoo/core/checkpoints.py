@@ -10,7 +10,11 @@ At the end of each epoch, in this order:
    optimizer (step count, moments, averaged weights), and keeps the newest two.
 
 Each is written to a temporary name and renamed, so a process killed at any
-moment leaves the previous good file in place. `restore` loads the newest
+moment leaves the previous good file in place. The checkpoint holds the state
+training goes on from: with weight averaging (`train.ema`), the raw weights and
+their averages as they were before `SwapEMAWeights` swapped the averages in for
+the other callbacks (`Checkpoints.snapshot` reads them first), so a resumed run
+trains on from the same weights an uninterrupted one would. `restore` loads the newest
 checkpoint that reads back whole; one that does not (cut short by a crash of
 the machine, or edited) is reported and the one before it is used. A resumed
 run then drops history rows from the epochs it trains again, so each epoch is
@@ -62,11 +66,17 @@ def state_digest(model) -> str:
     return digest.hexdigest()
 
 
-def save_state(model, path: Path) -> None:
-    """Every variable of `model` and its optimizer, written atomically to `path` (.npz)."""
-    values = {f"v{i:05d}": np.asarray(v.numpy()) for i, v in enumerate(state_variables(model))}
+def read_state(model) -> list[np.ndarray]:
+    """The values of `state_variables(model)`, copied to the host."""
+    return [np.asarray(v.numpy()) for v in state_variables(model)]
+
+
+def save_state(model, path: Path, values: list[np.ndarray] | None = None) -> None:
+    """Every variable of `model` and its optimizer (or their `values`, read earlier with `read_state`), written
+    atomically to `path` (.npz)."""
+    values = read_state(model) if values is None else values
     with runs.atomic_path(path) as tmp:
-        np.savez(tmp, **values)
+        np.savez(tmp, **{f"v{i:05d}": value for i, value in enumerate(values)})
 
 
 def load_state(model, path: Path) -> None:
@@ -104,18 +114,61 @@ def restore(model, folder: Path) -> tuple[int, list[str]]:
     return 0, notes
 
 
+class _Snapshot(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.values = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.values = read_state(self.model)
+
+
 class Checkpoints(keras.callbacks.Callback):
-    """Saves the whole training state after every epoch (atomically) and keeps the newest `KEEP`."""
+    """Saves the whole training state after every epoch (atomically) and keeps the newest `KEEP`.
+
+    The state saved is the one `snapshot` (a callback of its own) read at the epoch's end: put it before any
+    callback that changes the weights at the epoch's end (`keras.callbacks.SwapEMAWeights`), and this one
+    after those that must run before the checkpoint is written (`History`, `KeepModel`).
+    """
 
     def __init__(self, folder: Path):
         super().__init__()
         self.folder = Path(folder)
+        self.snapshot = _Snapshot()
 
     def on_epoch_end(self, epoch, logs=None):
         self.folder.mkdir(parents=True, exist_ok=True)
-        save_state(self.model, self.folder / f"epoch-{epoch + 1:04d}.npz")
+        save_state(self.model, self.folder / f"epoch-{epoch + 1:04d}.npz", self.snapshot.values)
+        self.snapshot.values = None
         for _, old in checkpoints(self.folder)[KEEP:]:
             old.unlink(missing_ok=True)
+
+
+class EarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras's early stopping, which on a resumed run counts on from the epochs `rows` (`history.csv`) holds:
+    the best value so far and the epochs since it, as the uninterrupted run had them.
+
+    Example:
+        >>> stop = EarlyStopping("val_accuracy", "max", patience=2, rows=[{"val_accuracy": "0.6"},
+        ...                                                                {"val_accuracy": "0.5"}])
+        >>> stop.on_train_begin()
+        >>> stop.best, stop.wait
+        (0.6, 1)
+    """
+
+    def __init__(self, monitor: str, mode: str, patience: int, rows: list[dict] = ()):
+        super().__init__(monitor, mode=mode, patience=patience)
+        self.rows = list(rows)
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        for row in self.rows:
+            if row.get(self.monitor) in (None, ""):
+                continue
+            value = float(row[self.monitor])
+            self.wait += 1
+            if self.best is None or (value > self.best if self.mode == "max" else value < self.best):
+                self.best, self.wait = value, 0
 
 
 class History(keras.callbacks.Callback):

@@ -205,20 +205,21 @@ def _train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path, resum
     # Callbacks: the family's, history, kept model, checkpoint (each written whole), TensorBoard, time budget.
     clock = distributed.SharedClock() if placement.custom_loop else time.monotonic
     budget = _max_seconds_callback(t.max_seconds, spent, clock) if t.max_seconds else None
+    saver = checkpoints.Checkpoints(run_dir / runs.CHECKPOINTS)
     callbacks = [
         _clock_callbacks(t, spent, clock),  # first, so the epoch's `seconds` reaches the CSV log
+        saver.snapshot,  # the state training goes on from, read before the averaged weights are swapped in
         # With weight averaging, every later callback sees the averaged weights at the epoch's end.
         *([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if t.ema else []),
         *family.callbacks(recipe, splits),  # before the checkpoint, which may monitor what they log
         history,  # before the checkpoint: an epoch whose row is written but not its checkpoint is trained again
         checkpoints.KeepModel(run_dir / runs.MODEL, family.monitor, family.monitor_mode, best,
                               last=t.keep == "last"),
-        checkpoints.Checkpoints(run_dir / runs.CHECKPOINTS),
+        saver,
         keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False, profile_batch=0),
     ]
     if t.patience:
-        callbacks.append(keras.callbacks.EarlyStopping(family.monitor, mode=family.monitor_mode,
-                                                       patience=t.patience))
+        callbacks.append(checkpoints.EarlyStopping(family.monitor, family.monitor_mode, t.patience, history.rows))
     if budget:
         callbacks.append(budget)
     # One iterator for the whole fit, so epoch k reads the pipeline's k-th pass (each pass reshuffled and
