@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from measure import measure
 
 from zoo.cli import command_line
 from zoo.core.errors import ZooError, one_line_errors
@@ -48,17 +47,6 @@ def replicate(recordings: Path, folder: Path, scale: int) -> int:
     return count
 
 
-def peak_of(argv: list[str], log: Path) -> tuple[float, float]:
-    """Runs `argv`; (its peak resident MB, seconds)."""
-    began = time.monotonic()
-    with open(log, "w") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        raise ZooError(f"{log}: training failed (exit {os.waitstatus_to_exitcode(status)})")
-    return usage.ru_maxrss / 1024, time.monotonic() - began
-
-
 @one_line_errors
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -77,10 +65,13 @@ def main(argv=None) -> None:
         for mode, megabytes in (("in_memory", 1e9), ("streamed", 0)):
             run = args.out / f"x{scale}" / f"run_{mode}"
             run.parent.mkdir(parents=True, exist_ok=True)
-            peak, seconds = peak_of(command_line(
+            log = run.parent / f"{mode}.log"
+            done = measure(command_line(
                 "train", args.recipe, "--data", f"fsdd:{data}", "--out", run, "--data-root", args.out / "root",
-                "--set", f"train.epochs={args.epochs}", "--set", f"data.in_memory_mb={megabytes}"),
-                run.parent / f"{mode}.log")
+                "--set", f"train.epochs={args.epochs}", "--set", f"data.in_memory_mb={megabytes}"), log)
+            if done.returncode:
+                raise ZooError(f"{log}: training failed (exit {done.returncode}): {done.last_line(log)}")
+            peak, seconds = done.peak_mb, done.seconds
             metrics, info = read_json(run / "metrics.json"), read_json(run / "data.json")
             rows.append(dict(scale=scale, mode=mode, clips=clips, train_clips=info["clips"]["train"],
                              streamed=info["streamed_from_disk"], peak_mb=round(peak, 1),

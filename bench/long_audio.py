@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from measure import measure
 
 from zoo.cli import command_line
 from zoo.core.errors import ZooError, one_line_errors
@@ -38,17 +36,12 @@ def write_recording(path: Path, minutes: float, rate: int) -> Path:
     return path
 
 
-def peak(args: list[str]) -> dict:
-    """Runs `zoo ARGS` and returns its peak resident memory (MB) and wall time."""
-    argv = command_line(*args)
-    began = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise ZooError(f"zoo {' '.join(map(str, args))}: exit {proc.returncode}: "
-                       f"{(proc.stderr.read().strip().splitlines() or [''])[-1]}")
-    return {"peak_mb": round(usage.ru_maxrss / 1024, 1), "seconds": round(time.monotonic() - began, 1)}
+def peak(args: list, log: Path) -> dict:
+    """Runs `zoo ARGS` (its output to `log`) and returns its peak resident memory (MB) and wall time."""
+    done = measure(command_line(*args), log)
+    if done.returncode != 0:
+        raise ZooError(f"zoo {' '.join(map(str, args))}: exit {done.returncode}: {done.last_line(log)}")
+    return {"peak_mb": done.peak_mb, "seconds": done.seconds}
 
 
 @one_line_errors
@@ -67,7 +60,7 @@ def main(argv=None) -> None:
         wav = write_recording(args.out / f"{minutes:g}min.wav", minutes, args.rate)
         for command in ("predict", "listen"):
             rows.append({"minutes": minutes, "command": command, "wav_mb": round(wav.stat().st_size / 2**20, 1),
-                         **peak([command, args.run, wav])})
+                         **peak([command, args.run, wav], args.out / f"{command}.log")})
         wav.unlink()
     for row in rows:
         base = next(r for r in rows if r["command"] == row["command"])
