@@ -88,6 +88,9 @@ def test_overrides_are_typed():
     ("model.dropout=1.5", "model.dropout=1.5: must be in [0.0, 1.0)"),
     ("data.noise_prob=1.01", "data.noise_prob=1.01: must be in [0.0, 1.0]"),
     ("data.silence_percent=-5", "data.silence_percent=-5.0: must be in [0.0, 100.0]"),
+    ("data.speed=(1.2, 0.8)", "data.speed=(1.2, 0.8): the first must not exceed the second"),
+    ("data.speed=(0, 1)", "data.speed=(0.0, 1.0): each must be > 0.0"),
+    ("data.tts_pitches=(20, 120)", "data.tts_pitches=(20, 120): each must be in [0, 99]"),
     ("train.schedule=linear", "'linear' is not one of 'constant', 'cosine', 'time_cosine'"),
 ])
 def test_bad_overrides_fail_clearly(override, message):
@@ -110,7 +113,8 @@ def _numeric_fields(recipe):
         config = getattr(recipe, section)
         for name, hint in typing.get_type_hints(type(config), include_extras=True).items():
             bare = typing.get_args(hint)[0] if typing.get_origin(hint) is typing.Annotated else hint
-            if bare in (int, float):
+            pair = typing.get_origin(bare) is tuple and typing.get_args(bare) in ((int, int), (float, float))
+            if bare in (int, float) or pair:
                 yield section, name, hint
 
 

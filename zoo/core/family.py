@@ -162,6 +162,12 @@ class Family(abc.ABC):
         """Applies `--data KIND[:PATH]` to the recipe's data section."""
         return with_data_source(recipe, spec, self.sources, self.title)
 
+    def check_recipe(self, recipe: Recipe) -> None:
+        """Raises ZooError when fields that are each valid do not fit together (a frame longer than the clip,
+        say). Each field alone is checked by its type, choices and range (`zoo.core.recipe.check_values`);
+        training calls this after that, before any data is read."""
+        return None
+
     @abc.abstractmethod
     def count_params(self, recipe: Recipe, meta=None) -> int:
         """The model's parameter count for `meta` (default: `default_meta`), computed without building it."""

@@ -50,6 +50,25 @@ class Range:
         return f"in {'(' if self.low_open else '['}{self.low}, {self.high}{')' if self.high_open else ']'}"
 
 
+@dataclass(frozen=True)
+class Span:
+    """A `(low, high)` pair of a recipe field, declared as `typing.Annotated[tuple[float, float], Span(...)]`:
+    low <= high, and each within `each`.
+
+    Example:
+        >>> Span(Range(0.0, low_open=True)).problem((1.2, 0.8))
+        'the first must not exceed the second'
+    """
+
+    each: Range = Range()
+
+    def problem(self, pair) -> str | None:
+        """Why `pair` is not a span of this kind (None if it is)."""
+        if not all(self.each.admits(v) for v in pair):
+            return f"each must be {self.each.describe()}"
+        return "the first must not exceed the second" if pair[0] > pair[1] else None
+
+
 # The ranges the recipe sections' fields use.
 PositiveInt = typing.Annotated[int, Range(1)]  # sizes and counts that cannot be zero: units, layers, epochs
 NonNegativeInt = typing.Annotated[int, Range(0)]  # counts where 0 means none (or off)
@@ -215,14 +234,19 @@ def _check_type(value, annotation, key: str):
     return value
 
 
-def _range(hint) -> Range | None:
-    if typing.get_origin(hint) is typing.Annotated:
-        return next((m for m in hint.__metadata__ if isinstance(m, Range)), None)
+def _bounds_problem(hint, value) -> str | None:
+    """Why `value` is outside the `Range` or `Span` its field's `Annotated` hint declares (None if it is not)."""
+    for bound in (hint.__metadata__ if typing.get_origin(hint) is typing.Annotated else ()):
+        if isinstance(bound, Range) and not (isinstance(value, (int, float)) and bound.admits(value)):
+            return f"must be {bound.describe()}"
+        if isinstance(bound, Span):
+            return bound.problem(value) if isinstance(value, tuple) and len(value) == 2 else "must be a pair"
     return None
 
 
 def check_values(recipe: Recipe) -> None:
-    """Raises ZooError if a field of any section holds a value outside its `Literal` choices or its `Range`.
+    """Raises ZooError if a field of any section holds a value outside its `Literal` choices, its `Range` or its
+    `Span`.
 
     `--set` checks each value it parses; this checks a recipe however it was made (the Python
     API, an edited `recipe.json`), before training writes anything.
@@ -236,9 +260,9 @@ def check_values(recipe: Recipe) -> None:
                 choices = typing.get_args(bare)
                 if not _is_choice(value, choices):
                     raise ZooError(f"{section}.{name}={value!r}: choose one of {', '.join(map(repr, choices))}")
-            allowed = _range(hint)
-            if allowed and not (isinstance(value, (int, float)) and allowed.admits(value)):
-                raise ZooError(f"{section}.{name}={value!r}: must be {allowed.describe()}")
+            problem = _bounds_problem(hint, value)
+            if problem:
+                raise ZooError(f"{section}.{name}={value!r}: {problem}")
 
 
 def parse_override(text: str) -> tuple[str, str, typing.Any]:
@@ -282,9 +306,9 @@ def apply_overrides(recipe: Recipe, overrides: typing.Iterable[str]) -> Recipe:
             valid = ", ".join(f"{section}.{n}" for n in names)
             raise ZooError(f"--set {text!r}: unknown key {section}.{name}; valid keys: {valid}")
         value = _check_type(value, hints[name], f"{section}.{name}")
-        allowed = _range(typing.get_type_hints(type(config), include_extras=True)[name])
-        if allowed and not allowed.admits(value):
-            raise ZooError(f"--set {section}.{name}={value!r}: must be {allowed.describe()}")
+        problem = _bounds_problem(typing.get_type_hints(type(config), include_extras=True)[name], value)
+        if problem:
+            raise ZooError(f"--set {section}.{name}={value!r}: {problem}")
         recipe = dataclasses.replace(recipe, **{section: dataclasses.replace(config, **{name: value})})
     return recipe
 

@@ -152,11 +152,13 @@ def train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path = Path(
 def _train(recipe: Recipe, family: Family, run_dir: Path, data_root: Path, resume: bool, verbose, overwrite: bool,
            placement: distributed.Placement) -> dict:
     check_values(recipe)
+    family.check_recipe(recipe)
     recipe_json = runs.prepare(run_dir, recipe.to_dict(), resume, overwrite)
     if placement.custom_loop:
         recipe_json = distributed.share_json(placement, recipe_json)  # every worker trains the chief's recipe
     recipe = family.recipe_from_dict(recipe_json)
     check_values(recipe)  # a saved or the chief's recipe, which the user may have edited
+    family.check_recipe(recipe)
     t = recipe.train
     keras.utils.set_random_seed(t.seed)
     if t.deterministic:

@@ -103,13 +103,6 @@ def datasets(recipe: Recipe, data_root: Path) -> Splits:
     for s in ("train", "validation"):
         if len(parts[s][1]) == 0:
             raise ZooError(f"data set {d.source}:{d.path or 'default'} has no {s} clips for labels {labels}")
-    for name in ("cut_percent", "partial_percent"):
-        if getattr(d, name) and SILENCE not in labels:
-            raise ZooError(f"data.{name} labels cut words _silence_ (wholly or in part); "
-                           "set data.silence_percent above 0")
-    if d.train_on_validation and t.keep != "last":
-        raise ZooError("data.train_on_validation trains on the clips that would choose the kept epoch; "
-                       "set train.keep='last'")
     augment = batch_augmenter(aset.noise, int(d.sample_rate * d.shift_ms / 1000), d.noise_prob,
                               d.snr_db, d.gain_db, d.speed, cut=d.cut_percent / 100,
                               cut_label=labels.index(SILENCE) if SILENCE in labels else None,

@@ -22,6 +22,7 @@ from zoo.core import runs
 from zoo.core.family import Capabilities, Family, GateInput, Headline
 from zoo.core.recipe import Recipe, apply_overrides
 from zoo.families.kws import recipes as kws_recipes
+from zoo.families.kws.checks import check
 from zoo.families.kws.recipes import KWSData, KWSModel
 from zoo.families.kws.size import count_params, why_not_causal
 
@@ -43,6 +44,9 @@ class KeywordSpotting(Family):
 
     def recipes(self) -> list[Recipe]:
         return kws_recipes.recipes()
+
+    def check_recipe(self, recipe: Recipe) -> None:
+        check(recipe)
 
     def count_params(self, recipe: Recipe, meta=None) -> int:
         return count_params(recipe, len(meta if meta is not None else self.default_meta(recipe)))

@@ -27,8 +27,10 @@ from zoo.core.recipe import (
     Percent,
     Positive,
     PositiveInt,
+    Range,
     Recipe,
     Share,
+    Span,
     TrainConfig,
 )
 from zoo.nn.cells import Cell
@@ -109,7 +111,7 @@ class KWSData:
             keyword clips; 0 means no `_unknown_` class.
         tts_voices: eSpeak voices (`accent+variant`); empty means the first 16 of VOICES.
         tts_takes: clips per voice and word, each at a random rate and pitch
-            drawn from the ranges `tts_rates` (words per minute) and `tts_pitches` (0-100).
+            drawn from the ranges `tts_rates` (words per minute) and `tts_pitches` (0-99).
         tts_channel_copies: extra copies of each synthetic clip through a random
             simulated recording channel (speed, band, EQ, room, clipping).
         speed: range of random speed factors (tempo and pitch), one per batch.
@@ -144,14 +146,14 @@ class KWSData:
     unknown_percent: Percent = 10.0
     tts_voices: tuple[str, ...] = ()
     tts_takes: PositiveInt = 2
-    tts_rates: tuple[int, int] = (120, 230)
-    tts_pitches: tuple[int, int] = (20, 80)
+    tts_rates: typing.Annotated[tuple[int, int], Span(Range(1))] = (120, 230)
+    tts_pitches: typing.Annotated[tuple[int, int], Span(Range(0, 99))] = (20, 80)
     tts_channel_copies: NonNegativeInt = 0
-    speed: tuple[float, float] = (0.9, 1.1)
+    speed: typing.Annotated[tuple[float, float], Span(Range(0.0, low_open=True))] = (0.9, 1.1)
     shift_ms: NonNegative = 100.0
     noise_prob: Share = 0.8
-    snr_db: tuple[float, float] = (5.0, 30.0)
-    gain_db: tuple[float, float] = (-10.0, 6.0)
+    snr_db: typing.Annotated[tuple[float, float], Span()] = (5.0, 30.0)
+    gain_db: typing.Annotated[tuple[float, float], Span()] = (-10.0, 6.0)
     cut_percent: Percent = 0.0
     place_percent: Percent = 0.0
     partial_percent: Percent = 0.0
