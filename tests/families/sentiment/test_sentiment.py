@@ -37,6 +37,19 @@ def test_sst2_reads_its_three_files_and_skips_bad_lines_counted(tmp_path):
         load(_recipe(f"sst2:{tmp_path}"), tmp_path)
 
 
+def test_sst2_phrases_train_on_the_phrases_file_and_only_sst2_has_one(tmp_path):
+    FAMILY.sample_data(tmp_path)
+    texts = load(_recipe(f"sst2:{tmp_path}", "data.phrases=True"), tmp_path)
+    assert [len(texts.splits[s]) for s in ("train", "validation", "test")] == [20, 10, 10]
+    assert ("boring plot", "0") in texts.splits["train"]  # a phrase, not a sentence
+    assert all(len(text.split()) > 2 for text, _ in texts.splits["validation"] + texts.splits["test"])
+    (tmp_path / "stsa.binary.phrases.train").unlink()
+    with pytest.raises(ZooError, match="missing stsa.binary.phrases.train"):
+        load(_recipe(f"sst2:{tmp_path}", "data.phrases=True"), tmp_path)
+    with pytest.raises(ZooError, match="data.phrases reads SST-2's stsa.binary.phrases.train; --data tsv has no"):
+        FAMILY.check_recipe(_recipe(f"tsv:{tmp_path}", "data.phrases=True"))
+
+
 def test_tsv_and_csv_split_by_a_stable_hash_and_name_missing_columns(tmp_path):
     rows = [(f"review number {i} was {'good' if i % 2 else 'bad'}", str(i % 2)) for i in range(400)]
     (tmp_path / "a.txt").write_bytes(b"\xef\xbb\xbf" + "\n".join(f"{t}\t{y}" for t, y in rows).encode())

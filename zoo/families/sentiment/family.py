@@ -56,6 +56,11 @@ class Sentiment(Family):
             raise ZooError(f"--data {recipe.data.source} needs a path: {recipe.data.source}:PATH")
         return recipe
 
+    def check_recipe(self, recipe: Recipe) -> None:
+        if recipe.data.phrases and recipe.data.source != "sst2":
+            raise ZooError(f"data.phrases reads SST-2's stsa.binary.phrases.train; --data {recipe.data.source} "
+                           "has no phrases (use --data sst2:PATH)")
+
     def count_params(self, recipe: Recipe, meta=None) -> int:
         meta = meta if meta is not None else self.default_meta(recipe)
         return count_params(recipe, len(meta["vocabulary"]), len(meta["labels"]))
@@ -65,12 +70,16 @@ class Sentiment(Family):
                                         "data.max_tokens=12", "train.max_seconds=30"])
 
     def sample_data(self, folder: Path, recipe: Recipe | None = None) -> str:
-        """An SST-2 folder of made-up sentences (each split holds both labels)."""
+        """An SST-2 folder of made-up sentences (each split holds both labels), with a phrases file."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         for split, repeats in (("train", 4), ("dev", 1), ("test", 1)):
             lines = [f"{label} {text}" for _ in range(repeats) for label, texts in SAMPLE.items() for text in texts]
             (folder / f"stsa.binary.{split}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        # The phrases file holds each training sentence and its last two words, as a labelled phrase.
+        phrases = [f"{label} {part}" for label, texts in SAMPLE.items() for text in texts
+                   for part in (text, " ".join(text.split()[-2:]))]
+        (folder / "stsa.binary.phrases.train").write_text("\n".join(phrases) + "\n", encoding="utf-8")
         return f"sst2:{folder}"
 
     def build(self, recipe: Recipe, meta):

@@ -83,10 +83,13 @@ def _tsv_line(line: str) -> tuple[str, str]:
     return text, label
 
 
-def load_sst2(root: Path, encoding: str) -> Texts:
-    """`stsa.binary.{train,dev,test}`: `LABEL sentence` a line (the SST-2 sentence split of Kim 2014)."""
+def load_sst2(root: Path, encoding: str, phrases: bool = False) -> Texts:
+    """`stsa.binary.{train,dev,test}`: `LABEL sentence` a line (the SST-2 sentence split of Kim 2014); with
+    `phrases`, training reads `stsa.binary.phrases.train` instead (every labelled phrase of the training
+    sentences' parse trees, the sentences among them), and validation and test stay whole sentences."""
     skipped = []
-    files = {split: Path(root) / f"stsa.binary.{name}" for split, name in zip(SPLITS, ("train", "dev", "test"))}
+    names = ("phrases.train" if phrases else "train", "dev", "test")
+    files = {split: Path(root) / f"stsa.binary.{name}" for split, name in zip(SPLITS, names)}
     missing = [str(p) for p in files.values() if not p.is_file()]
     if missing:
         raise ZooError(f"{root}: not an SST-2 folder (missing {', '.join(Path(m).name for m in missing)})")
@@ -177,7 +180,7 @@ def load(recipe: Recipe, data_root: Path) -> Texts:
     if not d.path:
         raise ZooError(f"--data {d.source} needs a path: {d.source}:PATH")
     if d.source == "sst2":
-        return load_sst2(Path(d.path), d.encoding)
+        return load_sst2(Path(d.path), d.encoding, d.phrases)
     if d.source == "tsv":
         return load_tsv(Path(d.path), d)
     if d.source == "csv":
