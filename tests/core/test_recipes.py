@@ -140,6 +140,10 @@ def test_choices_are_checked_however_the_recipe_was_made():
         check_values(dataclasses.replace(recipe, model=dataclasses.replace(recipe.model, cell=True)))
     with pytest.raises(ZooError, match=r"train.batch_size=0: must be >= 1"):  # an edited recipe.json, say
         check_values(dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, batch_size=0)))
+    with pytest.raises(ZooError, match=r"model.units=True: must be >= 1"):  # JSON's true is not a size
+        check_values(dataclasses.replace(recipe, model=dataclasses.replace(recipe.model, units=True)))
+    with pytest.raises(ZooError, match=r"data.speed=\(1.1,\): must be a pair"):
+        check_values(dataclasses.replace(recipe, data=dataclasses.replace(recipe.data, speed=(1.1,))))
 
 
 def test_recipe_round_trips_through_json():

@@ -237,7 +237,8 @@ def _check_type(value, annotation, key: str):
 def _bounds_problem(hint, value) -> str | None:
     """Why `value` is outside the `Range` or `Span` its field's `Annotated` hint declares (None if it is not)."""
     for bound in (hint.__metadata__ if typing.get_origin(hint) is typing.Annotated else ()):
-        if isinstance(bound, Range) and not (isinstance(value, (int, float)) and bound.admits(value)):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if isinstance(bound, Range) and not (number and bound.admits(value)):
             return f"must be {bound.describe()}"
         if isinstance(bound, Span):
             return bound.problem(value) if isinstance(value, tuple) and len(value) == 2 else "must be a pair"
