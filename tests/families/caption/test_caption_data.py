@@ -14,7 +14,7 @@ from zoo.families.caption.data import bag_of_words, datasets, encode_captions, l
 from zoo.families.caption.export import export_meta
 from zoo.families.caption.recipes import recipes
 from zoo.families.caption.sample import write_sample
-from zoo.families.registry import resolve
+from zoo.families.registry import FAMILIES, resolve
 from zoo.text.words import WordVocabulary
 from zoo.video.frames import write_video
 from zoo.video.shapes import HELD_OUT
@@ -93,6 +93,18 @@ def test_data_kind_and_encoder_must_agree(sample):
         resolve("caption_s2vt_lstm_shapes", f"features:{sample}")
     with pytest.raises(ZooError, match="needs a pixel encoder"):
         resolve("caption_meanpool_lstm_msvd", f"frames:{sample}")
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["model.conv_filters=()"], r"model.conv_filters=\(\): the slots encoder needs one or more convolutions"),
+    (["model.encoder=conv", "model.conv_filters=(4, 0)"], r"the conv encoder needs .* each of 1 or more filters"),
+    (["model.size=4"], "model.size=4: 3 convolutions, each halving the frame, need frames of at least 8 pixels"),
+])
+def test_an_encoder_that_cannot_be_built_is_one_line_before_any_clip(overrides, message):
+    recipe = apply_overrides(recipes()[0], overrides)
+    with pytest.raises(ZooError, match=message):
+        FAMILIES["caption"].check_recipe(recipe)
+    FAMILIES["caption"].check_recipe(apply_overrides(recipes()[0], ["model.encoder=features", "model.conv_filters=()"]))
 
 
 def test_clips_of_any_size_and_length_are_fitted(tmp_path):

@@ -59,6 +59,16 @@ class VideoCaptioning(Family):
                 recipe = apply_overrides(recipe, ["model.encoder=conv"])
         return recipe
 
+    def check_recipe(self, recipe: Recipe) -> None:
+        m = recipe.model
+        if m.encoder in ("slots", "conv", "mobilenet_v3_small"):  # mobilenet falls back to conv without weights
+            if not m.conv_filters or min(m.conv_filters) < 1:
+                raise ZooError(f"model.conv_filters={m.conv_filters}: the {m.encoder} encoder needs one or more "
+                               "convolutions, each of 1 or more filters")
+            if m.size < 2 ** len(m.conv_filters):
+                raise ZooError(f"model.size={m.size}: {len(m.conv_filters)} convolutions, each halving the frame, "
+                               f"need frames of at least {2 ** len(m.conv_filters)} pixels")
+
     def count_params(self, recipe: Recipe, meta=None) -> int:
         return count_params(recipe, len(meta) if meta is not None else DEFAULT_VOCABULARY)
 

@@ -11,7 +11,7 @@ import dataclasses
 import typing
 from dataclasses import dataclass
 
-from zoo.core.recipe import Fraction, NonNegative, NonNegativeInt, PositiveInt, Recipe, TrainConfig
+from zoo.core.recipe import Fraction, NonNegative, NonNegativeInt, PositiveInt, Range, Recipe, TrainConfig
 from zoo.nn.cells import Cell
 
 NAME = "caption"
@@ -91,7 +91,7 @@ class CaptionData:
     frames: PositiveInt = 16
     size: PositiveInt = 64
     min_count: PositiveInt = 1
-    max_words: PositiveInt = 24
+    max_words: typing.Annotated[int, Range(3)] = 24  # <bos>, a word, <eos>
     validation_fraction: Fraction = 0.15
     test_fraction: Fraction = 0.15
     seed: NonNegativeInt = 0
