@@ -46,6 +46,14 @@ def test_training_on_validation_refuses_to_keep_the_best_epoch(digit_folder, tmp
 
 
 
+def test_a_keyword_the_data_set_does_not_have_is_one_line(digit_folder, tmp_path):
+    family, recipe = _recipe(digit_folder)
+    recipe = dataclasses.replace(recipe, data=dataclasses.replace(recipe.data, words=("zero", "fiev")))
+    with pytest.raises(ZooError, match=r"data.words: no training clips of 'fiev' in fsdd:.* \(its words: one, "
+                                       r"two, zero\)"):
+        family.datasets(recipe, tmp_path)
+
+
 def _linked_digits(digit_folder, folder):
     """The digit folder, linked, with one corrupt wav (skipped and counted)."""
     folder.mkdir()

@@ -103,6 +103,11 @@ def datasets(recipe: Recipe, data_root: Path) -> Splits:
     for s in ("train", "validation"):
         if len(parts[s][1]) == 0:
             raise ZooError(f"data set {d.source}:{d.path or 'default'} has no {s} clips for labels {labels}")
+    heard = set(aset.labels[aset.splits == "train"])
+    unheard = [w for w in labels if w not in (SILENCE, UNKNOWN) and w not in heard]
+    if unheard:  # a misspelt keyword would be a class the model never hears
+        raise ZooError(f"data.words: no training clips of {', '.join(map(repr, unheard))} in {d.source}:"
+                       f"{d.path or 'default'} (its words: {', '.join(sorted(set(aset.labels)))})")
     augment = batch_augmenter(aset.noise, int(d.sample_rate * d.shift_ms / 1000), d.noise_prob,
                               d.snr_db, d.gain_db, d.speed, cut=d.cut_percent / 100,
                               cut_label=labels.index(SILENCE) if SILENCE in labels else None,
