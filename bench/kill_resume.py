@@ -1,7 +1,7 @@
 """Kill `zoo train` with SIGKILL at random moments, resume it, and check it ends as an uninterrupted run.
 
     python bench/kill_resume.py [--recipe kws_ugru_s_fsdd] [--trials 10] [--epochs 40] [--seed 0]
-                                [--out /tmp/kill_resume]
+                                [--set train.ema=0.9 ...] [--out /tmp/kill_resume]
 
 The recipe trains at test size (the family's `tiny` settings, `train.deterministic=True`, a cosine schedule
 over epochs) on the family's sample data. One uninterrupted run gives the reference; then each trial starts
@@ -89,6 +89,8 @@ def main(argv=None) -> None:
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=40, help="tiny ones: most kills land in training")
     parser.add_argument("--seed", type=int, default=0, help="of the kill times")
+    parser.add_argument("--set", action="append", default=[], dest="overrides",
+                        help="further recipe overrides, e.g. train.ema=0.9 (weight averaging)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/kill_resume"))
     args = parser.parse_args(argv)
     base = registry().get(args.recipe)
@@ -98,7 +100,7 @@ def main(argv=None) -> None:
     tiny = family.tiny(base)
     spec = family.sample_data(args.out / "data", tiny)
     sets = overrides_between(tiny, base) + [f"train.epochs={args.epochs}", "train.deterministic=True",
-                                       "train.max_seconds=0.0", "train.schedule='cosine'"]
+                                       "train.max_seconds=0.0", "train.schedule='cosine'", *args.overrides]
     train_args = ["train", args.recipe, "--data", spec, "--data-root", args.out / "data_root",
                   *[a for s in sets for a in ("--set", s)]]
     began = time.monotonic()
@@ -110,7 +112,8 @@ def main(argv=None) -> None:
     for i in range(args.trials):
         trials.append(trial(train_args, args.out / f"trial{i}", rng.uniform(0, wall), reference, args.epochs))
         shutil.rmtree(args.out / f"trial{i}")
-    print(json.dumps({"recipe": args.recipe, "epochs": args.epochs, "reference_wall_s": round(wall, 1),
+    print(json.dumps({"recipe": args.recipe, "epochs": args.epochs, "overrides": args.overrides,
+                      "reference_wall_s": round(wall, 1),
                       "trials": trials, "passed": sum(t["passed"] for t in trials), "of": len(trials)}, indent=1))
 
 
