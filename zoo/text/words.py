@@ -3,13 +3,18 @@
 Tokenising folds case (`tensorflow_text.case_fold_utf8`, Unicode NFKC case
 folding) and splits on white space and around punctuation
 (`tensorflow_text.regex_split`, punctuation kept as its own token), so
-"A red circle, moving!" reads as `a red circle , moving !`. The vocabulary
+"A red circle, moving!" reads as `a red circle , moving !`. Before that, a typographic
+apostrophe becomes `'` and a negation is split off its verb as the Penn Treebank
+writes it, which is how SST-2's sentences come ("is n't", "ca n't"), so raw text
+reads alike: "Wasn't" gives `was n ' t`, not an unknown `wasn` and a stray `t`. The vocabulary
 keeps the words seen at least `min_count` times, most frequent first; ids 0-3
 are `<pad>`, `<bos>`, `<eos>` and `<unk>`.
 
 Example:
     >>> tokenize(["A red Circle, moving!"])
     [['a', 'red', 'circle', ',', 'moving', '!']]
+    >>> tokenize(["It wasn’t bad", "it was n't bad"])
+    [['it', 'was', 'n', "'", 't', 'bad'], ['it', 'was', 'n', "'", 't', 'bad']]
     >>> vocab = WordVocabulary.from_captions(["a red circle", "a blue circle", "a red square"], min_count=2)
     >>> vocab.words, vocab.encode("a red dog")
     (['<pad>', '<bos>', '<eos>', '<unk>', 'a', 'circle', 'red'], [1, 4, 6, 3, 2])
@@ -31,6 +36,7 @@ PAD, BOS, EOS, UNK = range(4)
 # RE2's \w is ASCII only: letters and digits of any script are \p{L} and \p{N}.
 _SPLIT = r"\s+|[^\p{L}\p{N}_\s]"   # split on white space and on each punctuation mark ...
 _KEEP = r"[^\p{L}\p{N}_\s]"        # ... keeping the punctuation marks as tokens
+_NEGATION = r"(\p{L})n't"            # wasn't -> was n't, can't -> ca n't (the Penn Treebank's split)
 
 
 def tokenize(texts) -> list[list[str]]:
@@ -39,6 +45,7 @@ def tokenize(texts) -> list[list[str]]:
     import tensorflow_text as tf_text
 
     folded = tf_text.case_fold_utf8(tf.constant(list(texts), tf.string))
+    folded = tf.strings.regex_replace(tf.strings.regex_replace(folded, "\u2019", "'"), _NEGATION, r"\1 n't")
     tokens = tf_text.regex_split(folded, _SPLIT, _KEEP)
     return [[t.decode("utf-8") for t in row] for row in tokens.to_list()]
 
