@@ -123,8 +123,9 @@ def test_every_numeric_field_declares_its_range_and_every_recipe_keeps_to_it(fam
     """A number out of range is one line at `--set`, in every family, not a traceback from deep in Keras."""
     recipes = [r for r in registry() if r.family == family]
     for recipe in recipes:
-        check_values(recipe)
-        check_values(FAMILIES[family].tiny(recipe))
+        for each in (recipe, FAMILIES[family].tiny(recipe)):
+            check_values(each)
+            FAMILIES[family].check_recipe(each)  # and its fields fit together
     undeclared = [f"{s}.{n}" for s, n, hint in _numeric_fields(recipes[0]) if typing.get_origin(hint) is not
                   typing.Annotated]
     assert undeclared == []
