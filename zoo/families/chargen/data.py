@@ -29,8 +29,6 @@ def load_text(recipe: Recipe, data_root: Path) -> tuple[str, list[str]]:
 
 def split_text(recipe: Recipe, data_root: Path) -> tuple[str, str, list[str]]:
     text, skipped = load_text(recipe, data_root)
-    if not 0.0 < recipe.data.validation_fraction < 1.0:
-        raise ZooError("data.validation_fraction must be between 0 and 1")
     train, validation = text_data.split(text, recipe.data.validation_fraction)
     return train, validation, skipped
 

@@ -8,9 +8,10 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import typing
 from dataclasses import dataclass
 
-from zoo.core.recipe import Fraction, PositiveInt, Recipe, TrainConfig
+from zoo.core.recipe import Fraction, PositiveInt, Range, Recipe, TrainConfig
 from zoo.nn.cells import Cell
 
 NAME = "chargen"
@@ -47,7 +48,7 @@ class ChargenData:
     source: str = "pydocs"
     path: str = ""
     encoding: str = "utf-8"
-    validation_fraction: Fraction = 0.1
+    validation_fraction: typing.Annotated[float, Range(0.0, 1.0, low_open=True, high_open=True)] = 0.1
     seq_len: PositiveInt = 128
 
 
