@@ -13,19 +13,15 @@ Example:
 
 from __future__ import annotations
 
-import typing
-
 import keras
 
 from zoo.audio.features import AudioFeatures, SpecAugment
 from zoo.core.errors import ZooError
-from zoo.core.recipe import Recipe
-from zoo.families.kws.recipes import Pooling
+from zoo.core.recipe import Recipe, check_values
 from zoo.families.kws.size import why_not_causal
 from zoo.nn.layers import AttentionPooling, MeanProbabilities
 from zoo.nn.recurrent import recurrent_layer
 
-POOLINGS = typing.get_args(Pooling)
 KERNEL, STRIDE = 5, 2  # the CRNN front: two convolutions of width KERNEL, the second with stride STRIDE
 
 
@@ -58,12 +54,9 @@ def build(recipe: Recipe, labels) -> keras.Model:
         labels: class names (their count sets the output size).
     """
     m = recipe.model
-    if m.pooling not in POOLINGS:
-        raise ZooError(f"model.pooling={m.pooling!r}: choose {', '.join(POOLINGS)}")
+    check_values(recipe)  # a caller that skips training's checks: unknown pooling, members < 1, ...
     if m.causal and why_not_causal(m):
         raise ZooError(f"{recipe.name}: model.causal=True, but {why_not_causal(m)}")
-    if m.members < 1:
-        raise ZooError(f"model.members={m.members}: choose 1 or more")
     inputs = keras.Input((num_samples(recipe),), name="audio")
     features = front_end(recipe)(inputs)
     if m.members == 1:
